@@ -1,0 +1,224 @@
+"""The OKR vocabulary: objectives, key results, KPIs, measures, sources, scores and statuses.
+
+Plain frozen data with no IO. Everything else in okrbridge (the catalog loader, the store, grading,
+views, renderers) speaks in these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Level(StrEnum):
+    """Where an objective sits in the organisation."""
+
+    COMPANY = "company"
+    TEAM = "team"
+    INDIVIDUAL = "individual"
+
+
+class MeasureKind(StrEnum):
+    """How a key result turns its current value into a score (see grading.score_value)."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    THRESHOLD = "threshold"
+    BASELINE = "baseline"
+    MILESTONE = "milestone"
+
+
+class Direction(StrEnum):
+    """Which way is better for a KPI."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+class SourceKind(StrEnum):
+    """Where a key result's or KPI's value comes from."""
+
+    MANUAL = "manual"
+    JQL_COUNT = "jql_count"
+    JQL_RATIO = "jql_ratio"
+    JQL_SUM = "jql_sum"
+    KPI = "kpi"
+    MILESTONE = "milestone"
+
+
+class Aggregate(StrEnum):
+    """How a `jql_sum` source folds a numeric field over the matching issues."""
+
+    SUM = "sum"
+    AVG = "avg"
+
+
+class Status(StrEnum):
+    """The colour band a score falls in (bands are configurable, see grading.Bands)."""
+
+    NO_DATA = "no data"
+    OFF_TRACK = "off track"
+    AT_RISK = "at risk"
+    ON_TRACK = "on track"
+
+
+class Pace(StrEnum):
+    """Score compared with the elapsed share of the cycle."""
+
+    NOT_STARTED = "not started"
+    BEHIND = "behind"
+    ON_PACE = "on pace"
+    AHEAD = "ahead"
+    DONE = "done"
+
+
+EVERYONE = "everyone"
+"""The audience name that means every viewer may see an objective or KPI."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value comes from; which fields are set depends on `kind`.
+
+    - jql_count: `jql`
+    - jql_ratio: `numerator`, `denominator` (the value is a percentage)
+    - jql_sum: `jql`, `field`, `agg`
+    - kpi: `kpi` (a KPI id whose latest value is reused)
+    - milestone: `issue` (an issue or epic key; done when its status category is Done)
+    - manual: nothing; values come from check-ins
+    """
+
+    kind: SourceKind
+    jql: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    field: str | None = None
+    agg: Aggregate = Aggregate.SUM
+    kpi: str | None = None
+    issue: str | None = None
+
+    @property
+    def jqls(self) -> tuple[str, ...]:
+        """Every JQL this source asks Jira, in a stable order."""
+        if self.kind in (SourceKind.JQL_COUNT, SourceKind.JQL_SUM) and self.jql:
+            return (self.jql,)
+        if self.kind is SourceKind.JQL_RATIO and self.numerator and self.denominator:
+            return (self.numerator, self.denominator)
+        return ()
+
+
+MANUAL = Source(kind=SourceKind.MANUAL)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The numbers a score is computed against; which are needed depends on `kind`.
+
+    - increase / decrease: `start`, `target` (start != target)
+    - threshold: `low`, `high` (the healthy band) and `start` (where progress is measured from)
+    - baseline: `baseline` and the direction (`better`) in which it is met
+    - milestone: nothing (done or not), optionally scored by an epic's done ratio
+    """
+
+    kind: MeasureKind
+    start: float | None = None
+    target: float | None = None
+    low: float | None = None
+    high: float | None = None
+    baseline: float | None = None
+    better: Direction = Direction.INCREASE
+    partial_credit: bool = False
+
+
+@dataclass(frozen=True)
+class Initiatives:
+    """How to find the Jira epics that drive a key result: a JQL, explicit keys, or both."""
+
+    jql: str | None = None
+    epics: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.jql or self.epics)
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """A measurable outcome that shows progress toward its objective."""
+
+    id: str
+    title: str
+    measure: Measure
+    objective_id: str = ""
+    owner: str | None = None
+    weight: float = 1.0
+    unit: str = ""
+    source: Source = MANUAL
+    initiatives: Initiatives = field(default_factory=Initiatives)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A qualitative goal for one cycle, at company, team or individual level."""
+
+    id: str
+    title: str
+    cycle: str
+    level: Level = Level.TEAM
+    team: str = ""
+    owner: str | None = None
+    parent: str | None = None
+    visible_to: tuple[str, ...] = (EVERYONE,)
+    key_results: tuple[KeyResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """An ongoing health metric: a measurement with a target and an acceptable baseline."""
+
+    id: str
+    name: str
+    direction: Direction = Direction.INCREASE
+    unit: str = ""
+    baseline: float | None = None
+    target: float | None = None
+    source: Source = MANUAL
+    team: str = ""
+    owner: str | None = None
+    visible_to: tuple[str, ...] = (EVERYONE,)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything one `okrs.toml` declares, validated."""
+
+    objectives: tuple[Objective, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
+    fiscal_year_start: int = 1
+
+    def objective(self, objective_id: str) -> Objective | None:
+        """The objective with this id, or None."""
+        return next((o for o in self.objectives if o.id == objective_id), None)
+
+    def key_result(self, kr_id: str) -> KeyResult | None:
+        """The key result with this id, or None."""
+        return next((kr for kr in self.key_results() if kr.id == kr_id), None)
+
+    def kpi(self, kpi_id: str) -> Kpi | None:
+        """The KPI with this id, or None."""
+        return next((k for k in self.kpis if k.id == kpi_id), None)
+
+    def key_results(self) -> tuple[KeyResult, ...]:
+        """Every key result of every objective, in file order."""
+        return tuple(kr for o in self.objectives for kr in o.key_results)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One stored value of a KR or KPI at a point in time: what grading reads from snapshots."""
+
+    subject_id: str
+    taken_at: datetime
+    value: float | None
+    detail: dict[str, Any] = field(default_factory=dict)
