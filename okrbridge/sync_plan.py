@@ -1,0 +1,228 @@
+"""Planning a sync and turning its answers into values: pure, no IO.
+
+A sync asks Jira a set of *questions* (a count for a JQL, a sum over a field, an issue's status, the
+epics behind a KR). Many KRs and KPIs ask the same question — the same JQL counted by a ratio's
+denominator and by another KR's count — so the plan keys questions by what they ask and asks each
+once. `evaluate` then turns the answers into one value per KR/KPI, together with the detail that
+explains it (the exact JQLs and counts), or into a failure that names Jira's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from okrbridge.domain import Aggregate, Catalog, KeyResult, Kpi, SourceKind
+
+QuestionKind = Literal["count", "aggregate", "issue", "epics", "epic_progress"]
+
+
+@dataclass(frozen=True, order=True)
+class Question:
+    """One thing to ask Jira. Equal questions are asked once per sync."""
+
+    kind: QuestionKind
+    jql: str = ""
+    field: str = ""
+    agg: str = ""
+    keys: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """A one-line human description, as `sync --dry-run` lists it."""
+        if self.kind == "count":
+            return f"count    {self.jql}"
+        if self.kind == "aggregate":
+            return f"{self.agg:<8} {self.field} over {self.jql}"
+        if self.kind == "issue":
+            return f"status   {self.keys[0]}"
+        if self.kind == "epics":
+            what = " OR ".join(filter(None, [self.jql, ", ".join(self.keys)]))
+            return f"epics    {what}"
+        return f"progress {self.keys[0]}"
+
+
+@dataclass(frozen=True)
+class SubjectPlan:
+    """What one KR or KPI needs: its value questions in source order, and its initiatives question."""
+
+    subject_id: str
+    subject_kind: Literal["kr", "kpi"]
+    source_kind: SourceKind
+    questions: tuple[Question, ...]
+    initiatives: Question | None = None
+    kpi: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """Every KR/KPI a sync touches and the distinct questions it asks."""
+
+    subjects: tuple[SubjectPlan, ...]
+    questions: tuple[Question, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def value_questions(self) -> tuple[Question, ...]:
+        """The questions whose answers become values (counts, sums, issue states)."""
+        return tuple(q for q in self.questions if q.kind != "epics")
+
+    @property
+    def epic_questions(self) -> tuple[Question, ...]:
+        """The questions that find initiatives (epics) for KRs."""
+        return tuple(q for q in self.questions if q.kind == "epics")
+
+
+def _value_questions(source_kind: SourceKind, jqls: tuple[str, ...], field: str | None,
+                     agg: Aggregate, issue: str | None) -> tuple[Question, ...]:
+    """The value questions of one source."""
+    if source_kind in (SourceKind.JQL_COUNT, SourceKind.JQL_RATIO):
+        return tuple(Question("count", jql=j) for j in jqls)
+    if source_kind is SourceKind.JQL_SUM:
+        return tuple(Question("aggregate", jql=j, field=field or "", agg=agg.value) for j in jqls)
+    if source_kind is SourceKind.MILESTONE and issue:
+        return (Question("issue", keys=(issue,)),)
+    return ()
+
+
+def _kr_plan(kr: KeyResult) -> SubjectPlan:
+    """The plan of one key result."""
+    src = kr.source
+    initiatives = None
+    if kr.initiatives:
+        initiatives = Question("epics", jql=kr.initiatives.jql or "", keys=tuple(kr.initiatives.epics))
+    questions = _value_questions(src.kind, src.jqls, src.field, src.agg, src.issue)
+    if src.kind is SourceKind.MILESTONE and kr.measure.partial_credit and src.issue:
+        # Partial credit scores a milestone by its epic's done ratio, so the epic's progress is a
+        # value question too (answered in the same pass as initiatives' progress).
+        questions = (*questions, Question("epic_progress", keys=(src.issue,)))
+    return SubjectPlan(kr.id, "kr", src.kind, questions, initiatives, kpi=src.kpi)
+
+
+def _kpi_plan(kpi: Kpi) -> SubjectPlan:
+    """The plan of one KPI."""
+    src = kpi.source
+    return SubjectPlan(kpi.id, "kpi", src.kind,
+                       _value_questions(src.kind, src.jqls, src.field, src.agg, src.issue))
+
+
+def plan_sync(catalog: Catalog, only: frozenset[str] | None = None) -> SyncPlan:
+    """Plan a sync of every Jira-backed KR and KPI (or only the ids in `only`).
+
+    Manual KRs/KPIs are skipped (their values come from check-ins), and so are KRs sourced from a
+    manual KPI without initiatives; a KR sourced from a Jira-backed KPI reuses that KPI's answer.
+    """
+    subjects: list[SubjectPlan] = []
+    skipped: list[str] = []
+    candidates = [_kpi_plan(k) for k in catalog.kpis] + [_kr_plan(kr) for kr in catalog.key_results()]
+    for plan in candidates:
+        if only is not None and plan.subject_id not in only:
+            continue
+        if plan.source_kind is SourceKind.MANUAL and plan.initiatives is None:
+            skipped.append(plan.subject_id)
+            continue
+        subjects.append(plan)
+    seen: dict[Question, None] = {}
+    for plan in subjects:
+        for question in plan.questions:
+            seen.setdefault(question)
+        if plan.initiatives is not None:
+            seen.setdefault(plan.initiatives)
+    return SyncPlan(tuple(subjects), tuple(seen), tuple(skipped))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Jira's answer to one question: a value, or the error message Jira gave."""
+
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether Jira answered without an error."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The value of one KR/KPI for this run, with what explains it — or why there is none."""
+
+    subject_id: str
+    subject_kind: Literal["kr", "kpi"]
+    source_kind: SourceKind
+    value: float | None = None
+    done_ratio: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this run produced a value."""
+        return self.error is None
+
+
+def _fail(plan: SubjectPlan, message: str, detail: dict[str, Any]) -> Outcome:
+    """An outcome that carries an error and the detail gathered so far."""
+    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, detail=detail, error=message)
+
+
+def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
+             kpi_values: Mapping[str, Outcome] | None = None,
+             base_detail: Mapping[str, Any] | None = None) -> Outcome:
+    """Turn the answers to a subject's questions into its value and the detail that explains it.
+
+    `kpi_values` holds this run's KPI outcomes (or the KPIs' latest stored values), for KRs whose
+    source is a KPI. `base_detail` (deployment, time, Jira URL) is merged into every detail.
+    """
+    detail: dict[str, Any] = {"source": plan.source_kind.value, **(base_detail or {})}
+    for question in plan.questions:
+        answer = answers.get(question)
+        if answer is None or not answer.ok:
+            reason = answer.error if answer else "not asked"
+            target = question.jql or ", ".join(question.keys)
+            return _fail(plan, f"{target}: {reason}", detail)
+    got = [answers[q].value for q in plan.questions]
+    kind = plan.source_kind
+    if kind is SourceKind.JQL_COUNT:
+        detail.update(jql=plan.questions[0].jql, count=got[0])
+        return Outcome(plan.subject_id, plan.subject_kind, kind, float(got[0]), detail=detail)
+    if kind is SourceKind.JQL_RATIO:
+        numerator, denominator = got
+        detail.update(numerator={"jql": plan.questions[0].jql, "count": numerator},
+                      denominator={"jql": plan.questions[1].jql, "count": denominator})
+        if denominator == 0:
+            return _fail(plan, f"the denominator JQL matched no issue: {plan.questions[1].jql}", detail)
+        return Outcome(plan.subject_id, plan.subject_kind, kind, 100.0 * numerator / denominator,
+                       detail=detail)
+    if kind is SourceKind.JQL_SUM:
+        aggregate = got[0]
+        question = plan.questions[0]
+        detail.update(jql=question.jql, field=question.field, agg=question.agg,
+                      issues=aggregate["count"], with_value=aggregate["with_value"])
+        if aggregate["value"] is None:
+            return _fail(plan, f"no issue matching the JQL has a value in {question.field}", detail)
+        return Outcome(plan.subject_id, plan.subject_kind, kind, float(aggregate["value"]), detail=detail)
+    if kind is SourceKind.MILESTONE:
+        state = got[0]
+        detail.update(issue=state["key"], status=state["status"], status_category=state["status_category"])
+        ratio = None
+        if len(got) > 1:
+            progress = got[1]
+            detail.update(children_done=progress["done"], children_total=progress["total"])
+            ratio = progress["done"] / progress["total"] if progress["total"] else None
+        return Outcome(plan.subject_id, plan.subject_kind, kind, 1.0 if state["done"] else 0.0,
+                       done_ratio=ratio, detail=detail)
+    if kind is SourceKind.KPI:
+        kpi_outcome = (kpi_values or {}).get(plan.kpi or "")
+        if kpi_outcome is None or kpi_outcome.value is None:
+            return _fail(plan, f"KPI {plan.kpi} has no value yet", detail)
+        detail.update(kpi=plan.kpi, kpi_detail=kpi_outcome.detail)
+        return Outcome(plan.subject_id, plan.subject_kind, kind, kpi_outcome.value, detail=detail)
+    return _fail(plan, f"{kind.value} sources are not synced from Jira", detail)
+
+
+def needs_value(plan: SubjectPlan) -> bool:
+    """Whether a sync writes a snapshot for this subject (manual ones only get initiatives)."""
+    return plan.source_kind is not SourceKind.MANUAL
+

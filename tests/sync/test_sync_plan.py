@@ -1,0 +1,108 @@
+"""The sync plan asks each distinct question once and turns answers into explained values."""
+
+from __future__ import annotations
+
+from okrbridge.domain import (
+    Catalog,
+    Initiatives,
+    KeyResult,
+    Kpi,
+    Measure,
+    MeasureKind,
+    Objective,
+    Source,
+    SourceKind,
+)
+from okrbridge.sync_plan import Answer, Question, evaluate, plan_sync
+
+VISITS = "project = WEB AND issuetype = Visit"
+CONVERTED = "project = WEB AND issuetype = Visit AND labels = converted"
+INCREASE = Measure(MeasureKind.INCREASE, start=0, target=10)
+
+
+def _catalog() -> Catalog:
+    """Two KRs and a KPI that share the VISITS JQL, one manual KR, one KPI-sourced KR."""
+    krs = (
+        KeyResult("K1", "Conversion", INCREASE, "O1",
+                  source=Source(SourceKind.JQL_RATIO, numerator=CONVERTED, denominator=VISITS),
+                  initiatives=Initiatives(jql="issuetype = Epic AND labels = kr-K1")),
+        KeyResult("K2", "Visits", INCREASE, "O1", source=Source(SourceKind.JQL_COUNT, jql=VISITS)),
+        KeyResult("K3", "Manual", INCREASE, "O1"),
+        KeyResult("K4", "Via KPI", INCREASE, "O1", source=Source(SourceKind.KPI, kpi="P1")),
+        KeyResult("K5", "Checkout", Measure(MeasureKind.MILESTONE, partial_credit=True), "O1",
+                  source=Source(SourceKind.MILESTONE, issue="ENG-1")),
+    )
+    kpis = (Kpi("P1", "Visits KPI", source=Source(SourceKind.JQL_COUNT, jql=VISITS)),)
+    return Catalog(objectives=(Objective("O1", "Grow", "2026", key_results=krs),), kpis=kpis)
+
+
+def test_identical_jql_is_asked_once_across_krs_and_kpis() -> None:
+    plan = plan_sync(_catalog())
+    counts = [q for q in plan.questions if q.kind == "count"]
+    assert sorted(q.jql for q in counts) == sorted([CONVERTED, VISITS])
+
+
+def test_manual_krs_without_initiatives_are_skipped() -> None:
+    plan = plan_sync(_catalog())
+    assert plan.skipped == ("K3",)
+    assert "K3" not in {s.subject_id for s in plan.subjects}
+
+
+def test_initiatives_and_partial_credit_progress_are_planned() -> None:
+    plan = plan_sync(_catalog())
+    assert Question("epics", jql="issuetype = Epic AND labels = kr-K1") in plan.epic_questions
+    assert Question("epic_progress", keys=("ENG-1",)) in plan.value_questions
+
+
+def test_only_restricts_the_plan_to_named_subjects() -> None:
+    plan = plan_sync(_catalog(), only=frozenset({"K2"}))
+    assert [s.subject_id for s in plan.subjects] == ["K2"]
+    assert plan.questions == (Question("count", jql=VISITS),)
+
+
+def test_ratio_value_is_a_percentage_with_both_jqls_in_the_detail() -> None:
+    plan = next(s for s in plan_sync(_catalog()).subjects if s.subject_id == "K1")
+    answers = {Question("count", jql=CONVERTED): Answer(23), Question("count", jql=VISITS): Answer(1000)}
+    outcome = evaluate(plan, answers, base_detail={"deployment": "cloud"})
+    assert outcome.value == 2.3
+    assert outcome.detail["numerator"] == {"jql": CONVERTED, "count": 23}
+    assert outcome.detail["denominator"] == {"jql": VISITS, "count": 1000}
+    assert outcome.detail["deployment"] == "cloud"
+
+
+def test_a_failed_question_fails_only_with_jiras_message() -> None:
+    plan = next(s for s in plan_sync(_catalog()).subjects if s.subject_id == "K1")
+    answers = {Question("count", jql=CONVERTED): Answer(error="Field 'labelz' does not exist"),
+               Question("count", jql=VISITS): Answer(1000)}
+    outcome = evaluate(plan, answers)
+    assert not outcome.ok
+    assert "Field 'labelz' does not exist" in (outcome.error or "")
+    assert CONVERTED in (outcome.error or "")
+
+
+def test_a_zero_denominator_is_a_failure_not_a_division_error() -> None:
+    plan = next(s for s in plan_sync(_catalog()).subjects if s.subject_id == "K1")
+    answers = {Question("count", jql=CONVERTED): Answer(0), Question("count", jql=VISITS): Answer(0)}
+    outcome = evaluate(plan, answers)
+    assert outcome.error and "denominator" in outcome.error
+
+
+def test_kpi_sourced_kr_reuses_the_kpis_value_and_explains_it() -> None:
+    plans = {s.subject_id: s for s in plan_sync(_catalog()).subjects}
+    answers = {Question("count", jql=VISITS): Answer(640)}
+    kpi = evaluate(plans["P1"], answers)
+    kr = evaluate(plans["K4"], answers, kpi_values={"P1": kpi})
+    assert kr.value == 640.0
+    assert kr.detail["kpi_detail"]["jql"] == VISITS
+
+
+def test_milestone_with_partial_credit_carries_the_done_ratio() -> None:
+    plan = next(s for s in plan_sync(_catalog()).subjects if s.subject_id == "K5")
+    answers = {
+        Question("issue", keys=("ENG-1",)): Answer(
+            {"key": "ENG-1", "status": "In Progress", "status_category": "indeterminate", "done": False}),
+        Question("epic_progress", keys=("ENG-1",)): Answer({"done": 3, "total": 12}),
+    }
+    outcome = evaluate(plan, answers)
+    assert outcome.value == 0.0
+    assert outcome.done_ratio == 0.25
