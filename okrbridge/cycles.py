@@ -52,7 +52,7 @@ class Period:
     def contains(self, moment: date | datetime) -> bool:
         """Whether a day or an instant lies inside the period."""
         if isinstance(moment, datetime):
-            return self.starts_at <= _as_utc(moment) < self.ends_at
+            return self.starts_at <= as_utc(moment) < self.ends_at
         return self.start <= moment < self.end
 
     def overlaps(self, other: Period) -> bool:
@@ -66,15 +66,15 @@ class Period:
     def elapsed_fraction(self, now: datetime) -> float:
         """How much of the period has passed at `now`: 0.0 before it starts, 1.0 once it is over."""
         total = (self.ends_at - self.starts_at).total_seconds()
-        passed = (_as_utc(now) - self.starts_at).total_seconds()
+        passed = (as_utc(now) - self.starts_at).total_seconds()
         return min(1.0, max(0.0, passed / total))
 
     def __str__(self) -> str:
         return self.label
 
 
-def _as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC, as the store writes them."""
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; naive datetimes are taken to be UTC, as the store writes them."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -82,6 +82,18 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     """(year, month) moved by `months`, month in 1..12."""
     index = year * 12 + (month - 1) + months
     return index // 12, index % 12 + 1
+
+
+def _first_of(year: int, month: int) -> date:
+    """The first day of a month, as a CycleError (not datetime's bare ValueError) when out of range.
+
+    Labels such as `"0000"`, or `"9999-12"` whose end falls in year 10000, parse but name days
+    `date` cannot hold; callers (the linter) catch CycleError to name the bad label.
+    """
+    try:
+        return date(year, month, 1)
+    except ValueError as exc:
+        raise CycleError(f"year {year} is outside the supported years 1 to 9999") from exc
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ class FiscalCalendar:
         """The whole fiscal year."""
         first = self._first_calendar_year(fiscal_year)
         end_year, end_month = _add_months(first, self.start_month, 12)
-        return Period(date(first, self.start_month, 1), date(end_year, end_month, 1),
+        return Period(_first_of(first, self.start_month), _first_of(end_year, end_month),
                       PeriodKind.YEAR, f"{fiscal_year:04d}")
 
     def quarter(self, fiscal_year: int, quarter: int) -> Period:
@@ -117,7 +129,7 @@ class FiscalCalendar:
         first = self._first_calendar_year(fiscal_year)
         y0, m0 = _add_months(first, self.start_month, 3 * (quarter - 1))
         y1, m1 = _add_months(y0, m0, 3)
-        return Period(date(y0, m0, 1), date(y1, m1, 1), PeriodKind.QUARTER,
+        return Period(_first_of(y0, m0), _first_of(y1, m1), PeriodKind.QUARTER,
                       f"{fiscal_year:04d}-Q{quarter}")
 
     @staticmethod
@@ -126,7 +138,7 @@ class FiscalCalendar:
         if not 1 <= month <= 12:
             raise CycleError(f"a month is 1 to 12, not {month}")
         y1, m1 = _add_months(year, month, 1)
-        return Period(date(year, month, 1), date(y1, m1, 1), PeriodKind.MONTH,
+        return Period(_first_of(year, month), _first_of(y1, m1), PeriodKind.MONTH,
                       f"{year:04d}-{month:02d}")
 
     def fiscal_year_of(self, day: date) -> int:
@@ -138,7 +150,7 @@ class FiscalCalendar:
 
     def period_of(self, kind: PeriodKind, moment: date | datetime) -> Period:
         """The period of `kind` that contains a day or an instant."""
-        day = _as_utc(moment).date() if isinstance(moment, datetime) else moment
+        day = as_utc(moment).date() if isinstance(moment, datetime) else moment
         if kind is PeriodKind.MONTH:
             return self.month(day.year, day.month)
         fiscal_year = self.fiscal_year_of(day)
@@ -154,11 +166,15 @@ class FiscalCalendar:
             raise CycleError(
                 f"cycle {label!r} is not a year (2026), a quarter (2026-Q2) or a month (2026-05)")
         year = int(match["year"])
-        if match["quarter"]:
-            return self.quarter(year, int(match["quarter"]))
-        if match["month"]:
-            return self.month(year, int(match["month"]))
-        return self.year(year)
+        try:
+            if match["quarter"]:
+                return self.quarter(year, int(match["quarter"]))
+            if match["month"]:
+                return self.month(year, int(match["month"]))
+            return self.year(year)
+        except CycleError as exc:
+            # The range error speaks of calendar years; name the label the user actually wrote.
+            raise CycleError(f"cycle {label!r}: {exc}") from exc
 
     def periods(self, kind: PeriodKind, within: Period) -> list[Period]:
         """Every period of `kind` that overlaps `within`, in time order.

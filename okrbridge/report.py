@@ -1,0 +1,220 @@
+"""Grades of a catalog for one period (a year, quarter or month) from stored readings: pure, no IO.
+
+A yearly objective has a grade at the end of each of its quarters and months too: the grade as of a
+period's end is the one its KRs' latest readings before that end give. Views, pages, the CLI and the
+JSON API render a `PeriodReport`; `PeriodReport.to_dict` is its JSON form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from okrbridge.cycles import FiscalCalendar, Period, PeriodKind, as_utc
+from okrbridge.domain import Catalog, KeyResult, Kpi, Level, MeasureKind, Objective, Pace, Reading, Status
+from okrbridge.grading import Bands, forecast, kpi_score, kpi_status, objective_score, pace, score_value
+
+
+@dataclass(frozen=True)
+class KrGrade:
+    """One key result as of a period's cut-off: its value, score, band, pace and forecast.
+
+    `as_of` and `detail` come from the reading graded (`detail` explains it: which JQL, what count);
+    `forecast` is the value the trend of the cycle's readings reaches at the cycle's end, and
+    `forecast_score` what that value would score.
+    """
+
+    id: str
+    title: str
+    owner: str | None
+    unit: str
+    measure: MeasureKind
+    weight: float
+    value: float | None
+    score: float | None
+    status: Status
+    as_of: datetime | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    pace: Pace = Pace.NOT_STARTED
+    forecast: float | None = None
+    forecast_score: float | None = None
+
+
+@dataclass(frozen=True)
+class ObjectiveGrade:
+    """One objective as of a period's cut-off: the weighted grade of its KRs."""
+
+    id: str
+    title: str
+    level: Level
+    team: str
+    owner: str | None
+    parent: str | None
+    cycle: str
+    score: float | None
+    status: Status
+    pace: Pace
+    krs: tuple[KrGrade, ...] = ()
+
+
+@dataclass(frozen=True)
+class KpiGrade:
+    """One KPI's latest value before a period's cut-off, its score and status."""
+
+    id: str
+    name: str
+    unit: str
+    value: float | None
+    score: float | None
+    status: Status
+    as_of: datetime | None
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    """The grades of every objective whose cycle overlaps a period, and of every KPI.
+
+    `start`/`end` are the period's half-open days; `as_of` is the cut-off instant actually used
+    (the period's end, or `now` if that came first).
+    """
+
+    period: str
+    kind: PeriodKind
+    start: date
+    end: date
+    as_of: datetime
+    objectives: tuple[ObjectiveGrade, ...] = ()
+    kpis: tuple[KpiGrade, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: dates and datetimes as ISO-8601, enums as their values."""
+        return {
+            "period": self.period, "kind": self.kind.value, "start": self.start.isoformat(),
+            "end": self.end.isoformat(), "as_of": self.as_of.isoformat(),
+            "objectives": _plain(self.objectives), "kpis": _plain(self.kpis),
+        }
+
+
+def _plain(data: Any) -> Any:
+    """`data` as JSON-ready values: report dataclasses become dicts, tuples lists, enums values."""
+    if isinstance(data, Enum):
+        return data.value
+    if isinstance(data, datetime | date):
+        return data.isoformat()
+    if isinstance(data, KrGrade | ObjectiveGrade | KpiGrade):
+        return {name: _plain(getattr(data, name)) for name in data.__dataclass_fields__}
+    if isinstance(data, Mapping):
+        return {str(key): _plain(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_plain(item) for item in data]
+    return data
+
+
+def _latest(readings: Sequence[Reading], *, not_before: datetime | None, before: datetime,
+            until: datetime) -> tuple[Reading | None, list[tuple[datetime, float]]]:
+    """The latest reading with a value in `[not_before, before)` and at or before `until`, and the
+    `(taken_at, value)` points of every such reading in time order.
+
+    Readings may come unsorted; naive times are UTC. A reading without a value (nothing measured)
+    is skipped so the last good value still grades. Of two readings at one instant the later in the
+    sequence wins, as the one stored last.
+    """
+    best: Reading | None = None
+    best_at: datetime | None = None
+    points: list[tuple[datetime, float]] = []
+    for reading in readings:
+        taken_at = as_utc(reading.taken_at)
+        if reading.value is None or taken_at >= before or taken_at > until:
+            continue
+        if not_before is not None and taken_at < not_before:
+            continue
+        points.append((taken_at, reading.value))
+        if best_at is None or taken_at >= best_at:
+            best, best_at = reading, taken_at
+    points.sort(key=lambda point: point[0])
+    return best, points
+
+
+def _done_ratio(detail: Mapping[str, Any]) -> float | None:
+    """A milestone's done ratio from a reading's detail: `done_ratio`, or children done / total
+    as the sync writes it for an epic; None when the detail holds neither."""
+    ratio = detail.get("done_ratio")
+    if isinstance(ratio, int | float) and not isinstance(ratio, bool):
+        return float(ratio)
+    done, total = detail.get("children_done"), detail.get("children_total")
+    if isinstance(done, int | float) and isinstance(total, int | float) and total > 0:
+        return float(done) / float(total)
+    return None
+
+
+def _grade_kr(kr: KeyResult, readings: Sequence[Reading], cycle: Period, *, before: datetime,
+              until: datetime, elapsed: float, bands: Bands) -> KrGrade:
+    """One KR graded from its readings inside its objective's cycle, up to the cut-off."""
+    # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
+    # one quarter to the next, and last quarter's value must not grade this quarter's KR.
+    reading, points = _latest(readings, not_before=cycle.starts_at, before=before, until=until)
+    if reading is None:
+        return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, None, None,
+                       Status.NO_DATA, None)
+    score = score_value(kr.measure, reading.value, done_ratio=_done_ratio(reading.detail))
+    predicted: float | None = None
+    predicted_score: float | None = None
+    # A trend line through done / not-done flags predicts nothing, so milestones get no forecast.
+    if kr.measure.kind is not MeasureKind.MILESTONE:
+        predicted = forecast(points, cycle.ends_at)
+        predicted_score = score_value(kr.measure, predicted)
+    return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, reading.value, score,
+                   bands.status(score), as_utc(reading.taken_at), dict(reading.detail),
+                   pace(score, elapsed), predicted, predicted_score)
+
+
+def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str, Sequence[Reading]],
+                     period: Period, *, now: datetime, bands: Bands) -> ObjectiveGrade:
+    """One objective graded as of the end of `period` (or of its own cycle, if that ends first)."""
+    # An objective is final at its cycle's end: a year report must not regrade a Q1 objective with
+    # readings taken in Q3.
+    before = min(period.ends_at, cycle.ends_at)
+    elapsed = cycle.elapsed_fraction(min(period.ends_at, now))
+    krs = tuple(
+        _grade_kr(kr, readings.get(kr.id, ()), cycle, before=before, until=now, elapsed=elapsed,
+                  bands=bands)
+        for kr in objective.key_results)
+    score = objective_score([(kr.weight, kr.score) for kr in krs])
+    return ObjectiveGrade(objective.id, objective.title, objective.level, objective.team, objective.owner,
+                          objective.parent, cycle.label, score, bands.status(score),
+                          pace(score, elapsed), krs)
+
+
+def _grade_kpi(kpi: Kpi, readings: Sequence[Reading], *, before: datetime, until: datetime) -> KpiGrade:
+    """A KPI's latest value before the cut-off; KPIs are ongoing, so any earlier reading counts."""
+    reading, _ = _latest(readings, not_before=None, before=before, until=until)
+    value = reading.value if reading is not None else None
+    return KpiGrade(kpi.id, kpi.name, kpi.unit, value, kpi_score(kpi, value), kpi_status(kpi, value),
+                    as_utc(reading.taken_at) if reading is not None else None)
+
+
+def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading]], period: Period, *,
+                 now: datetime, bands: Bands | None = None,
+                 calendar: FiscalCalendar | None = None) -> PeriodReport:
+    """The grades, as of the end of `period`, of every objective whose cycle overlaps it and of every KPI.
+
+    `readings` maps KR and KPI ids to their readings (any order). A KR is graded by its latest
+    reading taken before the period ends (and never after `now`), within its objective's cycle;
+    pace compares that with the elapsed share of the cycle at `min(period end, now)`. Cycles are
+    parsed with `calendar`, by default the catalog's fiscal year start (years named by their end).
+    """
+    bands = bands or Bands()
+    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    now = as_utc(now)
+    objectives: list[ObjectiveGrade] = []
+    for objective in catalog.objectives:
+        cycle = calendar.parse(objective.cycle)
+        if cycle.overlaps(period):
+            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands))
+    kpis = tuple(_grade_kpi(kpi, readings.get(kpi.id, ()), before=period.ends_at, until=now)
+                 for kpi in catalog.kpis)
+    return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),
+                        tuple(objectives), kpis)
