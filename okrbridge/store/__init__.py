@@ -1,0 +1,59 @@
+"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives.
+
+Use it through `Store`:
+
+    store = Store("sqlite:///var/okrbridge.db")   # or "postgresql+psycopg://user@host/db"
+    store.migrate()                                # packaged alembic migrations, idempotent
+    store.sync_catalog(catalog)                    # after loading okrs.toml
+    run_id = store.start_run(deployment="cloud")
+    store.write_run_results(run_id, snapshots=[...], failures=[...], initiatives=[...])
+    store.readings(until=period.ends_at)           # what grading reads
+
+Callers pass the small frozen inputs defined here (`NewSnapshot`, `Failure`, `InitiativeRecord`)
+and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`); table rows
+(`okrbridge.store.tables`) stay inside the store.
+"""
+
+from okrbridge.store.engine import make_engine, migrate
+from okrbridge.store.records import (
+    CatalogChanges,
+    CatalogConflict,
+    CatalogItem,
+    Failure,
+    Initiative,
+    InitiativeRecord,
+    NewSnapshot,
+    RunAlreadyFinished,
+    RunError,
+    Snapshot,
+    StoreError,
+    SubjectState,
+    SyncRun,
+    UnknownRun,
+    UnknownSubject,
+)
+from okrbridge.store.repository import Store
+from okrbridge.store.tables import RunStatus, SubjectKind
+
+__all__ = [
+    "CatalogChanges",
+    "CatalogConflict",
+    "CatalogItem",
+    "Failure",
+    "Initiative",
+    "InitiativeRecord",
+    "NewSnapshot",
+    "RunAlreadyFinished",
+    "RunError",
+    "RunStatus",
+    "Snapshot",
+    "Store",
+    "StoreError",
+    "SubjectKind",
+    "SubjectState",
+    "SyncRun",
+    "UnknownRun",
+    "UnknownSubject",
+    "make_engine",
+    "migrate",
+]

@@ -1,0 +1,114 @@
+"""Engines for SQLite and PostgreSQL, and the packaged alembic migrations run programmatically.
+
+SQLite gets the settings a small multi-process app needs: WAL (readers never block the writer),
+foreign keys (off by default in SQLite), a busy timeout (a second writer waits instead of failing),
+and SQLAlchemy-emitted BEGIN so a write transaction can take the write lock up front
+(`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at once with
+"database is locked" when another writer got in between, and no timeout helps with that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""The packaged alembic script directory (env.py, script.py.mako, versions/)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another writer's lock before giving up."""
+
+SQLITE_BEGIN_OPTION = "okrbridge_sqlite_begin"
+"""Execution option naming the SQLite BEGIN mode of a transaction ("DEFERRED" or "IMMEDIATE")."""
+
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+
+
+def _is_sqlite_memory(url: URL) -> bool:
+    """Whether a SQLite URL names an in-memory database (each connection would get its own)."""
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in database
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the folder of a file database, so a fresh install needs no manual mkdir."""
+    database = url.database or ""
+    if _is_sqlite_memory(url) or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """Per-connection SQLite settings; runs before SQLAlchemy uses the connection."""
+    # Hand transaction control to SQLAlchemy (see _on_sqlite_begin): the sqlite3 module's own
+    # implicit BEGIN is always DEFERRED and is skipped before SELECTs.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    """Emit BEGIN in the mode the transaction asked for (DEFERRED unless told otherwise)."""
+    mode = str(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")).upper()
+    if mode not in _BEGIN_MODES:
+        raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, configured for the store.
+
+    `sqlite:///path/to/okrbridge.db` (the folder is created), `sqlite://` (in memory, one shared
+    connection; for quick experiments only), or `postgresql+psycopg://user@host/db`.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(parsed)
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        if _is_sqlite_memory(parsed):
+            # Every new connection to :memory: is a new, empty database: share one connection.
+            kwargs = {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
+        engine = create_engine(parsed, echo=echo, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    # pre_ping: a long-running daemon outlives server restarts and idle-connection reaping.
+    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An alembic Config for the packaged migrations; no alembic.ini is needed.
+
+    With a connection, env.py migrates through it. Developers adding a revision can use this too:
+    `command.revision(alembic_config(conn), message=..., autogenerate=True)`.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (default: the newest) in one transaction."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the database to `revision` ("base" drops every store table)."""
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)

@@ -1,0 +1,1 @@
+"""Migration revisions, oldest first by number; alembic orders them by their down_revision chain."""

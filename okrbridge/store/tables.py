@@ -1,0 +1,220 @@
+"""The store's tables: the catalog as last loaded, snapshots, sync runs, subject state, initiatives.
+
+Every table lives in the store's own SQLModel registry (`StoreModel.metadata`), not the global
+`SQLModel.metadata`, so the alembic migrations describe exactly these tables and nothing another
+module happens to declare. Constraint names follow a naming convention so migrations (and SQLite's
+batch mode, which recreates tables) can address them by a stable name.
+
+Datetimes are stored in UTC and always come back as aware UTC datetimes (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, MetaData, Text
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SubjectKind(StrEnum):
+    """What a snapshot or a subject state is about: a key result or a KPI."""
+
+    KR = "kr"
+    KPI = "kpi"
+
+
+class RunStatus(StrEnum):
+    """How a sync run ended (or that it has not ended yet)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC, returned as an aware UTC datetime.
+
+    Naive datetimes are refused: a wall-clock time without a zone cannot be placed on the timeline,
+    and guessing would silently shift history by hours. SQLite keeps no offset, so values are
+    written there as naive UTC in one fixed format (string comparison then orders them correctly)
+    and given their UTC zone back on read; PostgreSQL stores `timestamptz` and answers in the
+    session's zone, which is converted back to UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC for storage; refuse a naive one."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: give it a timezone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Give a stored datetime back as aware UTC, whatever the backend returned."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class StoreModel(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))):
+    """Base of every store table; owns the metadata the migrations are checked against."""
+
+
+def _kind_check(column: str, kinds: type[StrEnum], name: str) -> CheckConstraint:
+    """A CHECK constraint that keeps a text column within an enum's values."""
+    values = ", ".join(f"'{k.value}'" for k in kinds)
+    return CheckConstraint(f"{column} IN ({values})", name=name)
+
+
+class ObjectiveRow(StoreModel, table=True):
+    """An objective as last loaded from okrs.toml; archived (never deleted) when it leaves the file."""
+
+    __tablename__ = "objective"
+
+    id: str = Field(primary_key=True)
+    title: str
+    cycle: str
+    level: str
+    team: str
+    owner: str | None = None
+    parent: str | None = None
+    visible_to: list[str] = Field(sa_type=JSON)
+    definition: dict[str, Any] = Field(sa_type=JSON)
+    content_hash: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class KeyResultRow(StoreModel, table=True):
+    """A key result as last loaded; its `definition` holds the whole KeyResult as data."""
+
+    __tablename__ = "key_result"
+
+    id: str = Field(primary_key=True)
+    objective_id: str = Field(foreign_key="objective.id", index=True)
+    title: str
+    owner: str | None = None
+    weight: float
+    unit: str
+    measure_kind: str
+    definition: dict[str, Any] = Field(sa_type=JSON)
+    source_kind: str
+    content_hash: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class KpiRow(StoreModel, table=True):
+    """A KPI as last loaded; its `definition` holds the whole Kpi as data."""
+
+    __tablename__ = "kpi"
+
+    id: str = Field(primary_key=True)
+    name: str
+    direction: str
+    unit: str
+    team: str
+    owner: str | None = None
+    visible_to: list[str] = Field(sa_type=JSON)
+    definition: dict[str, Any] = Field(sa_type=JSON)
+    source_kind: str
+    content_hash: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SyncRunRow(StoreModel, table=True):
+    """One sync of Jira into snapshots: when, against which deployment, how it went."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (_kind_check("status", RunStatus, "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str
+    deployment: str | None = None
+    counts: dict[str, int] = Field(sa_type=JSON)
+    errors: list[Any] = Field(sa_type=JSON)
+    dry_run: bool
+
+
+class SnapshotRow(StoreModel, table=True):
+    """One value of a KR or KPI at a point in time, from a sync run or a manual check-in."""
+
+    __tablename__ = "snapshot"
+    # Every read (history, latest, readings up to a date) is "this subject, ordered by time".
+    __table_args__ = (
+        Index("ix_snapshot_subject_id_taken_at", "subject_id", "taken_at"),
+        _kind_check("subject_kind", SubjectKind, "subject_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: str
+    subject_kind: str
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+    value: float | None = None
+    score: float | None = None
+    source_kind: str
+    source_detail: dict[str, Any] = Field(sa_type=JSON)
+    sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
+    note: str | None = Field(default=None, sa_type=Text)
+    author: str | None = None
+
+
+class SubjectStateRow(StoreModel, table=True):
+    """Where a KR's or KPI's sync stands: last success, last attempt, stale with Jira's message."""
+
+    __tablename__ = "subject_state"
+    __table_args__ = (_kind_check("subject_kind", SubjectKind, "subject_kind"),)
+
+    subject_id: str = Field(primary_key=True)
+    subject_kind: str
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stale: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+    last_sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+
+
+class InitiativeRow(StoreModel, table=True):
+    """A Jira epic that drives a key result, with its progress as of the last sync that saw it."""
+
+    __tablename__ = "initiative"
+
+    # epic_key leads the primary key, which also serves "which KRs does this epic drive" (the panel).
+    epic_key: str = Field(primary_key=True)
+    kr_id: str = Field(primary_key=True, foreign_key="key_result.id", index=True)
+    summary: str
+    status: str
+    status_category: str
+    done: bool
+    progress: float
+    children_done: int
+    children_total: int
+    url: str
+    last_sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+    synced_at: datetime = Field(sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
