@@ -1,0 +1,111 @@
+"""Plain-text and JSON-ready renderings of reports, snapshots and problems for the command line.
+
+Pure functions: data in, strings or plain dicts out. Every value shown says where it came from
+(the source kind and, for Jira-backed values, the JQL and counts) and when.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from okrbridge.lint import Problem
+from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport
+from okrbridge.store import Snapshot
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    """A value with its unit: `$400`, `2.31 %`, `17`; `—` when there is none."""
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+    if unit in ("$", "€", "£"):
+        return f"{unit}{text}"
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def _score(score: float | None) -> str:
+    """A score to two places, or `—`."""
+    return "  —  " if score is None else f"{score:.2f} "
+
+
+def _day(moment: datetime | None) -> str:
+    """The date part of an instant, or `never`."""
+    return moment.date().isoformat() if moment else "never"
+
+
+def explain(detail: Mapping[str, Any]) -> str:
+    """One line saying how a value was obtained, from a snapshot's source detail."""
+    source = detail.get("source", "")
+    if "numerator" in detail and "denominator" in detail:
+        num, den = detail["numerator"], detail["denominator"]
+        return f"{num['count']} / {den['count']}: [{num['jql']}] / [{den['jql']}]"
+    if source == "jql_sum" or "field" in detail:
+        agg, field, issues = detail.get("agg", "sum"), detail.get("field"), detail.get("issues")
+        return f"{agg} of {field} over {issues} issues: [{detail.get('jql')}]"
+    if "jql" in detail:
+        return f"count {detail.get('count')}: [{detail['jql']}]"
+    if "issue" in detail:
+        return f"{detail['issue']} is {detail.get('status')}"
+    if "kpi" in detail:
+        return f"from KPI {detail['kpi']}"
+    return source or "manual"
+
+
+def _kr_line(kr: KrGrade) -> str:
+    """One key result row."""
+    how = explain(kr.detail) if kr.detail else ("check-in" if kr.as_of else "no value yet")
+    return (f"  {kr.id:<12} {kr.title[:52]:<52} {_num(kr.value, kr.unit):>10}  {_score(kr.score)} "
+            f"{kr.status.value:<9}  {kr.pace.value:<11} as of {_day(kr.as_of)}  ({how})")
+
+
+def _objective_lines(objective: ObjectiveGrade) -> list[str]:
+    """An objective row followed by its key results."""
+    head = (f"{objective.id:<14} {objective.title[:52]:<52} {'':>10}  {_score(objective.score)} "
+            f"{objective.status.value:<9}  {objective.pace.value:<11} {objective.level.value}"
+            f"{' · ' + objective.team if objective.team else ''} · cycle {objective.cycle}")
+    return [head, *(_kr_line(kr) for kr in objective.krs)]
+
+
+def _kpi_line(kpi: KpiGrade) -> str:
+    """One KPI row."""
+    return (f"  {kpi.id:<20} {kpi.name[:44]:<44} {_num(kpi.value, kpi.unit):>10}  {_score(kpi.score)} "
+            f"{kpi.status.value:<9}  as of {_day(kpi.as_of)}")
+
+
+def report_text(report: PeriodReport) -> str:
+    """A period's grades as a readable table."""
+    last_day = report.end.toordinal() - 1
+    lines = [f"== {report.period} ({report.kind.value}, {report.start} – "
+             f"{datetime.fromordinal(last_day).date()}), graded as of {report.as_of:%Y-%m-%d %H:%M} UTC"]
+    if not report.objectives:
+        lines.append("  no objective's cycle overlaps this period")
+    for objective in report.objectives:
+        lines.extend(_objective_lines(objective))
+    if report.kpis:
+        lines.append("KPIs")
+        lines.extend(_kpi_line(k) for k in report.kpis)
+    return "\n".join(lines) + "\n"
+
+
+def snapshot_line(snapshot: Snapshot) -> str:
+    """One snapshot: when, value, score, and where the value came from."""
+    why = snapshot.note or explain(snapshot.source_detail) or snapshot.source_kind
+    run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
+    return (f"{snapshot.subject_id}  {snapshot.taken_at:%Y-%m-%d %H:%M}  value {_num(snapshot.value):>10}  "
+            f"score {_score(snapshot.score)} {snapshot.source_kind}{run}  {why}")
+
+
+def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """A snapshot as JSON-ready data."""
+    data = dataclasses.asdict(snapshot)
+    data["taken_at"] = snapshot.taken_at.isoformat()
+    data["subject_kind"] = str(snapshot.subject_kind)
+    return data
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """A catalog problem as JSON-ready data."""
+    return {**dataclasses.asdict(problem), "text": str(problem)}
