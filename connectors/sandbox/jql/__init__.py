@@ -1,0 +1,17 @@
+"""The sandbox's JQL engine: parse Jira Query Language and evaluate it over sandbox issues.
+
+    query = parse('project = SALES AND statusCategory = Done ORDER BY resolved DESC')
+    query.validate(ctx)                    # JqlError for unknown fields/functions/users/groups
+    hits = search(state.issues.values(), jql, ctx)
+
+Parsing is cached per text; compiling is cached per (query, context object). See `evaluate` for
+the Jira semantics mirrored and `functions` for dates.
+"""
+
+from connectors.sandbox.jql.context import JqlContext
+from connectors.sandbox.jql.engine import search
+from connectors.sandbox.jql.errors import JqlError
+from connectors.sandbox.jql.parser import parse
+from connectors.sandbox.jql.query import Query
+
+__all__ = ["JqlContext", "JqlError", "Query", "parse", "search"]
