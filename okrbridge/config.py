@@ -1,0 +1,310 @@
+"""`okrbridge.toml` + environment -> validated `Settings`.
+
+Which file: an explicit path, else the file named by `OKRBRIDGE_CONFIG`, else `./okrbridge.toml` when
+it exists, else the embedded defaults (the bundled sample OKRs, `sqlite:///okrbridge.db`).
+
+Secrets come only from the environment: the file names the *variable* that holds a token
+(`jira.token_env`), and a key such as `token` or `password` anywhere in the file is an error, so a
+token never lands in a reviewed, committed file. The tokens are read once, when the settings are
+loaded, kept as `SecretStr`, and never shown by `repr`, `str` or `model_dump`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from okrbridge.catalog import bundled_sample
+
+CONFIG_ENV = "OKRBRIDGE_CONFIG"
+"""The environment variable that names the config file when no path is given."""
+DEFAULT_CONFIG = Path("okrbridge.toml")
+"""The config file looked for in the working directory."""
+SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
+"""Keys that would put a secret in the file; they are refused wherever they appear."""
+
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; `messages` holds one line per problem, each naming file and key."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def _check_url(value: str | None) -> str | None:
+    """URLs must be absolute http(s) ones; a trailing slash is dropped so paths join cleanly."""
+    if value is None:
+        return None
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _check_env_name(value: str) -> str:
+    """A token_env must be something an environment variable can be called."""
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"token_env must name an environment variable, not {value!r}")
+    return value
+
+
+class GradingSettings(BaseModel):
+    """Status bands and pace tolerance (see grading)."""
+
+    model_config = _STRICT
+    off_track_below: float = Field(default=0.4, ge=0, le=1)
+    at_risk_below: float = Field(default=0.7, ge=0, le=1)
+    pace_tolerance: float = Field(default=0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        """The off-track band lies below the at-risk band."""
+        if self.off_track_below > self.at_risk_below:
+            raise ValueError(f"off_track_below ({self.off_track_below}) must not be above "
+                             f"at_risk_below ({self.at_risk_below})")
+        return self
+
+
+class _TokenEnv(BaseModel):
+    """Shared by the Jira and Confluence sections: where the service is and who calls it."""
+
+    model_config = _STRICT
+    url: Annotated[str | None, AfterValidator(_check_url)] = None
+    email: str | None = None
+    token_env: Annotated[str, AfterValidator(_check_env_name)]
+
+
+class JiraSettings(_TokenEnv):
+    """How to reach Jira; the token is read from the environment variable named by `token_env`."""
+
+    deployment: Literal["auto", "cloud", "datacenter"] = "auto"
+    token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_JIRA_TOKEN"
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    max_retry_wait_seconds: float = Field(default=60.0, ge=0)
+    remote_links: bool = True
+
+
+class ConfluenceSettings(_TokenEnv):
+    """Where status pages are published; the token is read from the variable named by `token_env`."""
+
+    space: str = Field(default="OKR", min_length=1)
+    token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_CONFLUENCE_TOKEN"
+    parent_title: str | None = None
+
+
+class WebSettings(BaseModel):
+    """The web app: where it listens, the URL it is reached at, and the Forge app it answers."""
+
+    model_config = _STRICT
+    base_url: Annotated[str | None, AfterValidator(_check_url)] = None
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
+    forge_app_id: str | None = None
+
+
+class SchedulerSettings(BaseModel):
+    """When the daemon syncs and publishes. `sync_cron` (5 fields), when set, replaces the interval."""
+
+    model_config = _STRICT
+    sync_cron: str | None = None
+    sync_every_minutes: int = Field(default=60, ge=1)
+    publish_every_minutes: int = Field(default=60, ge=1)
+    timezone: str = "UTC"
+
+    @field_validator("sync_cron")
+    @classmethod
+    def _five_fields(cls, value: str | None) -> str | None:
+        """A crontab expression has five fields."""
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"{value!r} must have 5 fields: minute hour day-of-month month day-of-week")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """The timezone is one the system's tz database knows."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown timezone {value!r} (an IANA name such as Europe/Paris)") from error
+        return value
+
+    @model_validator(mode="after")
+    def _one_timetable(self) -> Self:
+        """An explicit interval next to a cron expression is ambiguous, so it is refused."""
+        if self.sync_cron is not None and "sync_every_minutes" in self.model_fields_set:
+            raise ValueError("set sync_cron or sync_every_minutes, not both")
+        return self
+
+
+class _Sections(BaseModel):
+    """Everything the file may say besides where the OKRs are."""
+
+    model_config = _STRICT
+    database_url: str = Field(default="sqlite:///okrbridge.db", min_length=1)
+    # factories, not instances: nothing is built when the module is imported
+    grading: GradingSettings = Field(default_factory=GradingSettings)
+    jira: JiraSettings = Field(default_factory=JiraSettings)
+    confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+
+class _ConfigFile(_Sections):
+    okrs: str | None = Field(default=None, min_length=1)
+
+
+class Settings(_Sections):
+    """Validated settings. `okrs` is absolute or relative to the working directory; `config_file` is
+    the file they were read from (None for the embedded defaults)."""
+
+    okrs: Path
+    config_file: Path | None = None
+    _tokens: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
+
+    def _token(self, name: str) -> str | None:
+        """The token captured from environment variable `name`, if it was set."""
+        secret = self._tokens.get(name)
+        return secret.get_secret_value() if secret is not None else None
+
+    def jira_token(self) -> str | None:
+        """The Jira API token (Cloud) or PAT (Data Center) from `$<jira.token_env>` at load time."""
+        return self._token(self.jira.token_env)
+
+    def confluence_token(self) -> str | None:
+        """The Confluence token from `$<confluence.token_env>` at load time."""
+        return self._token(self.confluence.token_env)
+
+
+def _secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The dotted paths of keys that look like secrets, at any depth."""
+    found: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key.lower() in SECRET_KEYS:
+            found.append(path)
+        if isinstance(value, Mapping):
+            found.extend(_secret_keys(value, f"{path}."))
+    return found
+
+
+def _secret_message(file: str, path: str) -> str:
+    """Why a secret-looking key is refused, and where the secret goes instead."""
+    section = path.split(".")[0]
+    if section in ("jira", "confluence"):
+        default = _Sections.model_fields[section].get_default(call_default_factory=True).token_env
+        where = f"the environment variable named by {section}.token_env (default {default})"
+    else:
+        where = "an environment variable"
+    return f"{file}: {path}: secrets are never read from the config file; put it in {where}"
+
+
+def _allowed(section: tuple[Any, ...]) -> list[str]:
+    """The keys the file may hold at a section path (top level for ())."""
+    model: type[BaseModel] = _ConfigFile
+    for part in section:
+        inner = model.model_fields[part].annotation
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _explain(file: str, detail: Mapping[str, Any]) -> str:
+    """One pydantic error as `file: key.path: message`."""
+    loc = ".".join(str(part) for part in detail["loc"])
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if detail["type"] == "extra_forbidden":
+        message = f"unknown key; allowed keys: {', '.join(_allowed(detail['loc'][:-1]))}"
+    return f"{file}: {loc}: {message}" if loc else f"{file}: {message}"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's TOML; ConfigError (naming the file and line) when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError([f"{path}: no such config file"]) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"{path}: cannot read the config file: {error}"]) from error
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"\(at line (\d+), column \d+\)$", str(error))
+        where = f"{path}:{found[1]}" if found else str(path)
+        message = str(error)[:found.start()].rstrip() if found else str(error)
+        raise ConfigError([f"{where}: invalid TOML: {message}"]) from error
+
+
+def _choose(path: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config file to read: the given one, `$OKRBRIDGE_CONFIG`, `./okrbridge.toml`, or none."""
+    if path is not None:
+        return path
+    named = env.get(CONFIG_ENV, "").strip()
+    if named:
+        if not Path(named).is_file():
+            raise ConfigError([f"{named}: no such config file (named by ${CONFIG_ENV})"])
+        return Path(named)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
+    """Settings from `path` (or the file found as the module docstring says) and the environment.
+
+    Raises ConfigError listing every unknown key, wrong type and secret found in the file.
+    """
+    return _load(_choose(path, env), env)
+
+
+def default_settings(env: Mapping[str, str]) -> Settings:
+    """The embedded defaults whatever files exist (what `okrbridge demo` runs on), tokens from `env`."""
+    return _load(None, env)
+
+
+def _load(chosen: Path | None, env: Mapping[str, str]) -> Settings:
+    """Settings from one file (None: the embedded defaults) and the tokens from `env`."""
+    data = _read(chosen) if chosen is not None else {}
+    file = str(chosen) if chosen is not None else "defaults"
+    secrets = _secret_keys(data)
+    problems = [_secret_message(file, p) for p in secrets]
+    try:
+        parsed = _ConfigFile.model_validate(data)
+    except ValidationError as error:
+        # a secret-looking key is also an unknown one; its own message says more
+        problems += [_explain(file, d) for d in error.errors()
+                     if ".".join(str(part) for part in d["loc"]) not in secrets]
+        raise ConfigError(problems) from error
+    if problems:
+        raise ConfigError(problems)
+    okrs = bundled_sample("okrs.toml")
+    if parsed.okrs is not None:
+        okrs = Path(parsed.okrs).expanduser()
+        if not okrs.is_absolute() and chosen is not None:
+            okrs = chosen.absolute().parent / okrs  # relative to the config file, not to the cwd
+    settings = Settings(okrs=okrs, config_file=chosen,
+                        **{name: getattr(parsed, name) for name in _Sections.model_fields})
+    for name in {settings.jira.token_env, settings.confluence.token_env}:
+        value = env.get(name, "").strip()
+        if value:
+            settings._tokens[name] = SecretStr(value)
+    return settings
+
