@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 """Jira's three status categories (their keys); `done` is what "is done" means everywhere."""
@@ -26,6 +26,14 @@ class User:
     groups: list[str] = field(default_factory=list)
     active: bool = True
     time_zone: str = "UTC"
+    username: str = ""
+    """The Data Center login name (Basic auth user, `username=` parameters); defaults to the
+    local part of the email address."""
+
+    @property
+    def login(self) -> str:
+        """The Data Center username: `username` when set, else the email's local part."""
+        return self.username or self.email.split("@", 1)[0]
 
 
 @dataclass
@@ -77,3 +85,27 @@ class CustomField:
     def number(self) -> int:
         """The numeric part of the id (10010 for customfield_10010)."""
         return int(self.id.rsplit("_", 1)[1])
+
+
+@dataclass
+class Project:
+    """A Jira project: its key, numeric id, name and the issue types it offers."""
+
+    key: str
+    id: str
+    name: str
+    lead: str | None = None                                     # account id
+    issue_types: list[str] = field(default_factory=list)
+    project_type: str = "software"
+
+
+@dataclass
+class RemoteLink:
+    """A remote issue link ("web link") on an issue; `global_id` makes POST an upsert."""
+
+    id: int
+    issue_key: str
+    object: dict[str, Any]
+    global_id: str | None = None
+    relationship: str | None = None
+    application: dict[str, Any] = field(default_factory=dict)
