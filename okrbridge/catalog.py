@@ -1,10 +1,11 @@
 """`okrs.toml` and check-in files -> validated domain objects, with every problem named precisely.
 
-Loading never stops at the first problem: TOML shape and types are checked with pydantic per entry,
-then the meaning (numbers a measure needs, fields a source needs, ids, parents, KPI references,
-cycles) is checked by hand, and finally the OKRs are linted (see lint.py). Each `Problem` names the
-file, the line, the objective/KR/KPI id and the field. tomllib gives no positions, so `_Scanner`
-reads the (already valid) source text once to find the line of every table and key.
+Loading never stops at the first problem: TOML shape and types are checked with pydantic per entry
+(the models are in catalog_schema.py), then the meaning (numbers a measure needs, fields a source
+needs, ids, parents, KPI references, cycles) is checked by hand, and finally the OKRs are linted (see
+lint.py). Each `Problem` names the file, the line, the objective/KR/KPI id and the field. tomllib
+gives no positions, so tomlpos.py reads the (already valid) source text once to find the line of
+every table and key. The file format is documented in docs/okrs-format.md.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from okrbridge import catalog_schema as schema
 from okrbridge.cycles import CycleError, FiscalCalendar
 from okrbridge.domain import (
     EVERYONE,
@@ -31,7 +32,6 @@ from okrbridge.domain import (
     Initiatives,
     KeyResult,
     Kpi,
-    Level,
     Measure,
     MeasureKind,
     Objective,
@@ -39,12 +39,10 @@ from okrbridge.domain import (
     SourceKind,
 )
 from okrbridge.lint import Problem, Severity, lint
+from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
 
 __all__ = ["CatalogError", "Checkin", "LoadedCatalog", "Problem", "bundled_sample", "check_catalog_file",
            "load_catalog", "load_checkins"]
-
-Loc = tuple[str | int, ...]
-"""A key path inside a TOML document, e.g. ("objective", 0, "key_result", 1, "target")."""
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -81,342 +79,9 @@ def bundled_sample(name: str) -> Path:
     return Path(str(resources.files("okrbridge").joinpath("samples", name)))
 
 
-# --------------------------------------------------------------------------- where things are
-
-
-class _Stop(Exception):
-    """The scanner met text it does not understand; the lines found so far are kept."""
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_BARE_VALUE = re.compile(r"[^,\]}\n#]*")
-
-
-class _Scanner:
-    """Finds the line of every table header and key in TOML text.
-
-    Meant for text tomllib has accepted; on anything else it stops quietly, keeping what it found.
-    Arrays of tables get indexes as tomllib's lists do, so a pydantic error location maps onto a line.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
-        self.lines: dict[Loc, int] = {}
-        self.arrays: dict[Loc, int] = {}
-        self.redefined: list[tuple[Loc, int]] = []
-
-    def scan(self) -> _Scanner:
-        """Read the whole text; returns self."""
-        table: Loc = ()
-        try:
-            while True:
-                self._skip(newlines=True)
-                if self.i >= len(self.text):
-                    break
-                start = self.i
-                if self.text.startswith("[", self.i):
-                    table = self._header()
-                else:
-                    self._keyval(table)
-                if self.i == start:
-                    break
-        except (_Stop, ValueError, IndexError):
-            pass  # positions are a courtesy: a partial map still places most problems
-        return self
-
-    def line_of(self, loc: Loc) -> int | None:
-        """The line of `loc`, else of the nearest enclosing entry's `id` key or table that is known."""
-        for end in range(len(loc), 0, -1):
-            here = loc[:end]
-            if isinstance(here[-1], int) and (*here, "id") in self.lines:
-                return self.lines[(*here, "id")]
-            if here in self.lines:
-                return self.lines[here]
-        return None
-
-    def _line(self) -> int:
-        """The line the cursor is on."""
-        return bisect_left(self.newlines, self.i) + 1
-
-    def _record(self, loc: Loc, line: int) -> None:
-        """Remember where `loc` is defined; a second definition is kept apart (tomllib refuses it)."""
-        if loc in self.lines:
-            self.redefined.append((loc, line))
-        else:
-            self.lines[loc] = line
-
-    def _skip(self, newlines: bool) -> None:
-        """Move past blanks and comments, and past line breaks too when `newlines`."""
-        text, blanks = self.text, " \t\r\n" if newlines else " \t\r"
-        while self.i < len(text):
-            if text[self.i] in blanks:
-                self.i += 1
-            elif text[self.i] == "#":
-                end = text.find("\n", self.i)
-                self.i = len(text) if end < 0 else end
-            else:
-                return
-
-    def _resolve(self, keys: list[str]) -> Loc:
-        """The path of the table a header's leading keys name; arrays of tables resolve to their
-        latest element, and super-tables the header creates implicitly get the header's line."""
-        loc: Loc = ()
-        for key in keys:
-            loc = (*loc, key)
-            if loc in self.arrays:
-                loc = (*loc, self.arrays[loc] - 1)
-            else:
-                self.lines.setdefault(loc, self._line())
-        return loc
-
-    def _header(self) -> Loc:
-        """Read a `[table]` or `[[array.of.tables]]` header; returns the path of the table it opens."""
-        line, is_array = self._line(), self.text.startswith("[[", self.i)
-        self.i += 2 if is_array else 1
-        keys = self._keys()
-        self._skip(newlines=False)
-        self.i += 2 if is_array else 1
-        parent = self._resolve(keys[:-1])
-        if not is_array:
-            loc = (*parent, keys[-1])
-            self._record(loc, line)
-            return loc
-        array = (*parent, keys[-1])
-        index = self.arrays.get(array, 0)
-        self.arrays[array] = index + 1
-        self.lines.setdefault(array, line)
-        self._record((*array, index), line)
-        return (*array, index)
-
-    def _keys(self) -> list[str]:
-        """Read a possibly dotted, possibly quoted key; returns its parts."""
-        keys: list[str] = []
-        while True:
-            self._skip(newlines=False)
-            start = self.i
-            if self.text.startswith('"', start):
-                self._basic_string()
-                keys.append(tomllib.loads(f"k = {self.text[start:self.i]}")["k"])
-            elif self.text.startswith("'", start):
-                self.i = self.text.index("'", start + 1) + 1
-                keys.append(self.text[start + 1:self.i - 1])
-            else:
-                match = _BARE_KEY.match(self.text, start)
-                if match is None:
-                    raise _Stop
-                keys.append(match.group())
-                self.i = match.end()
-            self._skip(newlines=False)
-            if not self.text.startswith(".", self.i):
-                return keys
-            self.i += 1
-
-    def _keyval(self, table: Loc) -> None:
-        """Read `key = value` inside `table`, recording the key and everything inside the value."""
-        line = self._line()
-        keys = self._keys()
-        if not self.text.startswith("=", self.i):
-            raise _Stop
-        self.i += 1
-        loc = table
-        for key in keys[:-1]:
-            loc = (*loc, key)
-            self.lines.setdefault(loc, line)
-        self._record((*loc, keys[-1]), line)
-        self._value((*loc, keys[-1]))
-
-    def _basic_string(self) -> None:
-        """Move past a one-line "basic string" (escapes included)."""
-        j = self.i + 1
-        while self.text[j] != '"':
-            if self.text[j] == "\n":
-                raise _Stop
-            j += 2 if self.text[j] == "\\" else 1
-        self.i = j + 1
-
-    def _multiline(self, delimiter: str, escapes: bool) -> None:
-        """Move past a multi-line string opened by `delimiter`: three double or single quotes."""
-        j = self.i + 3
-        while True:
-            k = self.text.index(delimiter, j)
-            backslashes = len(self.text[j:k]) - len(self.text[j:k].rstrip("\\"))
-            if escapes and backslashes % 2:
-                j = k + 1
-                continue
-            end = k + 3
-            while end < len(self.text) and end - k < 5 and self.text[end] == delimiter[0]:
-                end += 1  # up to two quotes may close the content itself: """a""""" is 'a""'
-            self.i = end
-            return
-
-    def _value(self, loc: Loc) -> None:
-        """Move past the value of `loc`, recording keys of inline tables and elements of arrays."""
-        self._skip(newlines=False)
-        text, i = self.text, self.i
-        if text.startswith('"""', i) or text.startswith("'''", i):
-            self._multiline(text[i:i + 3], escapes=text[i] == '"')
-        elif text.startswith('"', i):
-            self._basic_string()
-        elif text.startswith("'", i):
-            self.i = text.index("'", i + 1) + 1
-        elif text.startswith("[", i):
-            self._array(loc)
-        elif text.startswith("{", i):
-            self.i += 1
-            while True:
-                self._skip(newlines=True)
-                if text.startswith("}", self.i):
-                    self.i += 1
-                    return
-                self._keyval(loc)
-                self._skip(newlines=True)
-                if text.startswith(",", self.i):
-                    self.i += 1
-        else:
-            match = _BARE_VALUE.match(text, i)
-            self.i = match.end() if match else i
-
-    def _array(self, loc: Loc) -> None:
-        """Move past an array, recording the line of each element as (*loc, index)."""
-        self.i += 1
-        index = 0
-        while True:
-            self._skip(newlines=True)
-            if self.text.startswith("]", self.i):
-                self.i += 1
-                return
-            if self.i >= len(self.text):
-                raise _Stop
-            before = self.i
-            self._record((*loc, index), self._line())
-            self._value((*loc, index))
-            index += 1
-            self._skip(newlines=True)
-            if self.text.startswith(",", self.i):
-                self.i += 1
-            elif self.i == before:
-                raise _Stop
-
-
-# --------------------------------------------------------------------------- what the file may say
-
-_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
-
-class _SourceIn(BaseModel):
-    model_config = _STRICT
-    kind: SourceKind = Field(strict=False)
-    jql: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
-    field: str | None = None
-    agg: Aggregate | None = Field(default=None, strict=False)
-    kpi: str | None = None
-    issue: str | None = None
-
-
-class _InitiativesIn(BaseModel):
-    model_config = _STRICT
-    jql: str | None = None
-    epics: list[str] = []
-
-
-class _KeyResultIn(BaseModel):
-    model_config = _STRICT
-    id: str
-    title: str
-    measure: MeasureKind = Field(strict=False)
-    owner: str | None = None
-    weight: float = 1.0
-    unit: str = ""
-    start: float | None = None
-    target: float | None = None
-    low: float | None = None
-    high: float | None = None
-    baseline: float | None = None
-    better: Direction = Field(default=Direction.INCREASE, strict=False)
-    partial_credit: bool = False
-    source: _SourceIn = Field(default_factory=lambda: _SourceIn(kind=SourceKind.MANUAL))
-    initiatives: _InitiativesIn | None = None
-
-
-class _ObjectiveIn(BaseModel):
-    model_config = _STRICT
-    id: str
-    title: str
-    cycle: str
-    level: Level = Field(default=Level.TEAM, strict=False)
-    team: str = ""
-    owner: str | None = None
-    parent: str = ""
-    visible_to: list[str] = [EVERYONE]
-    key_result: list[dict[str, Any]] = []
-
-
-class _KpiIn(BaseModel):
-    model_config = _STRICT
-    id: str
-    name: str
-    direction: Direction = Field(default=Direction.INCREASE, strict=False)
-    unit: str = ""
-    baseline: float | None = None
-    target: float | None = None
-    source: _SourceIn = Field(default_factory=lambda: _SourceIn(kind=SourceKind.MANUAL))
-    team: str = ""
-    owner: str | None = None
-    visible_to: list[str] = [EVERYONE]
-
-
-class _FileIn(BaseModel):
-    model_config = _STRICT
-    fiscal_year_start: int = Field(default=1, ge=1, le=12)
-    fiscal_year_named_by: Literal["end", "start"] = "end"
-    kpi: list[dict[str, Any]] = []
-    objective: list[dict[str, Any]] = []
-
-
-class _CheckinIn(BaseModel):
-    model_config = _STRICT
-    kr: str | None = None
-    kpi: str | None = None
-    value: float
-    at: Any  # a TOML date, date-time or string; _moment says what is wrong with anything else
-    note: str = ""
-
-
-class _CheckinFileIn(BaseModel):
-    model_config = _STRICT
-    checkin: list[dict[str, Any]] = []
-
-
-_NESTED: dict[str, type[BaseModel]] = {"source": _SourceIn, "initiatives": _InitiativesIn}
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
-_NEEDS: dict[SourceKind, tuple[str, ...]] = {
-    SourceKind.MANUAL: (), SourceKind.JQL_COUNT: ("jql",), SourceKind.JQL_RATIO: ("numerator", "denominator"),
-    SourceKind.JQL_SUM: ("jql", "field"), SourceKind.KPI: ("kpi",), SourceKind.MILESTONE: ("issue",),
-}
-_USES: dict[MeasureKind, tuple[str, ...]] = {
-    MeasureKind.INCREASE: ("start", "target"), MeasureKind.DECREASE: ("start", "target"),
-    MeasureKind.THRESHOLD: ("low", "high", "start"), MeasureKind.BASELINE: ("baseline", "better"),
-    MeasureKind.MILESTONE: ("partial_credit",),
-}
-_KPI_SOURCES = (SourceKind.MANUAL, SourceKind.JQL_COUNT, SourceKind.JQL_RATIO, SourceKind.JQL_SUM)
-
-
 def _num(value: float) -> str:
     """A number as people write it: 300, not 300.0."""
     return str(int(value)) if float(value).is_integer() else repr(value)
-
-
-def _dotted(loc: Loc) -> str:
-    """("source", "jql") -> "source.jql"; ("visible_to", 1) -> "visible_to[1]"."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
 
 
 def _blank(value: str | None) -> bool:
@@ -440,7 +105,7 @@ def _and(words: list[str]) -> str:
 class _Reader:
     """Collects problems for one file, placing each on a line."""
 
-    def __init__(self, file: str, positions: _Scanner) -> None:
+    def __init__(self, file: str, positions: TomlPositions) -> None:
         self.file = file
         self.positions = positions
         self.problems: list[Problem] = []
@@ -454,7 +119,7 @@ class _Reader:
                severity: Severity = "error") -> None:
         """Record a problem about key `loc` of the entry at path `at` (whose id is `subject`)."""
         line = self.positions.line_of((*at, *loc)) if at or loc else None
-        self.problems.append(Problem(severity, self.file, line, subject, _dotted(loc) or None, message))
+        self.problems.append(Problem(severity, self.file, line, subject, dotted(loc) or None, message))
 
     def validate(self, model: type[_M], data: Any, subject: str | None, at: Loc) -> _M | None:
         """`data` as `model`, reporting every error; a retry without the failing keys keeps what is good."""
@@ -462,7 +127,7 @@ class _Reader:
             return model.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
-                self.report(subject, at, tuple(detail["loc"]), _explain(model, detail))
+                self.report(subject, at, tuple(detail["loc"]), schema.explain(model, detail))
             failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
         if not isinstance(data, dict):
             return None
@@ -472,29 +137,10 @@ class _Reader:
             return None
 
 
-def _explain(model: type[BaseModel], detail: Mapping[str, Any]) -> str:
-    """A pydantic error as a sentence about the TOML key."""
-    loc, kind, value = tuple(detail["loc"]), detail["type"], detail.get("input")
-    key = str(loc[-1]) if loc else ""
-    if kind == "extra_forbidden":
-        owner = _NESTED.get(str(loc[0]), model) if len(loc) == 2 else model
-        allowed = ", ".join(owner.model_fields) if len(loc) <= 2 else ""
-        return f"unknown key {key!r}" + (f"; allowed keys: {allowed}" if allowed else "")
-    if kind == "missing":
-        return f"missing required key {key!r}"
-    if kind in ("enum", "literal_error"):
-        what = "source kind" if loc == ("source", "kind") else key
-        return f"unknown {what} {value!r}; allowed: {detail['ctx']['expected']}"
-    if kind == "list_type" and isinstance(value, dict) and len(loc) == 1:
-        return f"{key} must be an array of tables: write [[{key}]] for each entry"
-    shown = repr(value)
-    return f"{detail['msg']} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
-
-
 class _CatalogReader(_Reader):
     """Turns a parsed okrs.toml into domain objects, checking meaning as well as shape."""
 
-    def __init__(self, file: str, positions: _Scanner) -> None:
+    def __init__(self, file: str, positions: TomlPositions) -> None:
         super().__init__(file, positions)
         self.calendar = FiscalCalendar()
         self.ids: list[tuple[str, str, Loc]] = []       # every id, its kind and path, in file order
@@ -503,7 +149,7 @@ class _CatalogReader(_Reader):
 
     def read(self, data: dict[str, Any]) -> Catalog:
         """Every check; the catalog returned is only meaningful when no error was reported."""
-        top = self.validate(_FileIn, data, None, ()) or _FileIn()
+        top = self.validate(schema._FileIn, data, None, ()) or schema._FileIn()
         self.calendar = FiscalCalendar(top.fiscal_year_start, top.fiscal_year_named_by)
         kpis = [k for i, raw in enumerate(top.kpi) if (k := self._kpi(raw, ("kpi", i)))]
         objectives = [o for i, raw in enumerate(top.objective)
@@ -521,17 +167,18 @@ class _CatalogReader(_Reader):
             self.ids.append((raw_id, kind, at))
             self.where.setdefault(raw_id, at)
             return raw_id
-        return _dotted(at)
+        return dotted(at)
 
-    def _check_common(self, subject: str, at: Loc, entry: _KpiIn | _ObjectiveIn | _KeyResultIn) -> None:
+    def _check_common(self, subject: str, at: Loc,
+                      entry: schema._KpiIn | schema._ObjectiveIn | schema._KeyResultIn) -> None:
         """Checks every entry shares: a usable id, a title or name, and (not for KRs) an audience."""
-        if not _ID.match(entry.id):
+        if not schema.ID.match(entry.id):
             self.report(subject, at, ("id",), f"id {entry.id!r} must be letters, digits, '.', '_' or '-' "
                         "(it becomes a Jira label such as kr-CO-1.1)")
-        label = "name" if isinstance(entry, _KpiIn) else "title"
+        label = "name" if isinstance(entry, schema._KpiIn) else "title"
         if _blank(getattr(entry, label)):
             self.report(subject, at, (label,), f"the {label} is empty")
-        if isinstance(entry, _KeyResultIn):
+        if isinstance(entry, schema._KeyResultIn):
             return
         if not entry.visible_to:
             self.report(subject, at, ("visible_to",), f"name at least one group, or [\"{EVERYONE}\"]")
@@ -539,14 +186,14 @@ class _CatalogReader(_Reader):
             if _blank(group):
                 self.report(subject, at, ("visible_to", i), "a group name is empty")
 
-    def _source(self, subject: str, at: Loc, src: _SourceIn, allowed: Iterable[SourceKind]) -> Source:
+    def _source(self, subject: str, at: Loc, src: schema._SourceIn, allowed: Iterable[SourceKind]) -> Source:
         """The domain Source, once its kind is checked as allowed here and its fields as exactly
         those the kind needs."""
         allowed = tuple(allowed)
         if src.kind not in allowed:
             self.report(subject, at, ("source", "kind"), f"{_a(src.kind.value)} source is not allowed here; "
                         f"allowed: {', '.join(k.value for k in allowed)}")
-        needs = _NEEDS[src.kind]
+        needs = schema.SOURCE_NEEDS[src.kind]
         for name in needs:
             if _blank(getattr(src, name)):
                 self.report(subject, at, ("source", name), f"{_a(src.kind.value)} source needs {name}")
@@ -554,7 +201,7 @@ class _CatalogReader(_Reader):
             unused = name not in needs and not (name == "agg" and src.kind is SourceKind.JQL_SUM)
             if unused and getattr(src, name) is not None:
                 self.report(subject, at, ("source", name), f"{_a(src.kind.value)} source does not use {name}")
-        if src.kind is SourceKind.MILESTONE and src.issue and not _ISSUE_KEY.match(src.issue):
+        if src.kind is SourceKind.MILESTONE and src.issue and not schema.ISSUE_KEY.match(src.issue):
             self.report(subject, at, ("source", "issue"), f"{src.issue!r} is not a Jira issue key like ENG-1")
         if src.kind is SourceKind.KPI and src.kpi:
             self.kpi_refs.append((subject, at, src.kpi))
@@ -564,11 +211,11 @@ class _CatalogReader(_Reader):
     def _kpi(self, raw: dict[str, Any], at: Loc) -> Kpi | None:
         """One [[kpi]] entry as a Kpi, or None when it is too broken to build."""
         subject = self._register(raw, "KPI", at)
-        entry = self.validate(_KpiIn, raw, subject, at)
+        entry = self.validate(schema._KpiIn, raw, subject, at)
         if entry is None:
             return None
         self._check_common(subject, at, entry)
-        source = self._source(subject, at, entry.source, _KPI_SOURCES)
+        source = self._source(subject, at, entry.source, schema.KPI_SOURCES)
         if entry.baseline is None and entry.target is None:
             self.report(subject, at, ("target",), "a KPI needs a baseline, a target or both to be judged "
                         "against")
@@ -585,7 +232,7 @@ class _CatalogReader(_Reader):
     def _objective(self, raw: dict[str, Any], at: Loc) -> Objective | None:
         """One [[objective]] entry with its key results, or None when it is too broken to build."""
         subject = self._register(raw, "objective", at)
-        entry = self.validate(_ObjectiveIn, raw, subject, at)
+        entry = self.validate(schema._ObjectiveIn, raw, subject, at)
         # key results are read even when their objective is broken, so their own problems show too
         raw_krs = entry.key_result if entry else raw.get("key_result", [])
         key_results = [kr for i, kr_raw in enumerate(raw_krs if isinstance(raw_krs, list) else [])
@@ -607,7 +254,7 @@ class _CatalogReader(_Reader):
     def _key_result(self, raw: dict[str, Any], at: Loc) -> KeyResult | None:
         """One [[objective.key_result]] entry, or None when it is too broken to build."""
         subject = self._register(raw, "key result", at)
-        entry = self.validate(_KeyResultIn, raw, subject, at)
+        entry = self.validate(schema._KeyResultIn, raw, subject, at)
         if entry is None:
             return None
         self._check_common(subject, at, entry)
@@ -621,22 +268,22 @@ class _CatalogReader(_Reader):
             if not initiatives:
                 self.report(subject, at, ("initiatives",), "initiatives need a jql, a list of epics, or both")
             for i, key in enumerate(entry.initiatives.epics):
-                if not _ISSUE_KEY.match(key):
+                if not schema.ISSUE_KEY.match(key):
                     self.report(subject, at, ("initiatives", "epics", i), f"{key!r} is not a Jira issue key "
                                 "like ENG-12")
         return KeyResult(id=entry.id, title=entry.title, measure=measure, owner=entry.owner or None,
                          weight=entry.weight, unit=entry.unit, source=source, initiatives=initiatives)
 
-    def _measure(self, subject: str, at: Loc, kr: _KeyResultIn) -> Measure:
+    def _measure(self, subject: str, at: Loc, kr: schema._KeyResultIn) -> Measure:
         """The KR's Measure, after checking it has the numbers its kind needs and that they can move."""
         kind = kr.measure
-        numbers = [n for n in _USES[kind] if n not in ("better", "partial_credit")]
+        numbers = [n for n in schema.MEASURE_USES[kind] if n not in ("better", "partial_credit")]
         for name in numbers:
             if getattr(kr, name) is None:
                 self.report(subject, at, (name,), f"{_a(kind.value)} measure needs {_and(numbers)}; "
                             f"{name} is missing")
         for name in ("start", "target", "low", "high", "baseline", "better", "partial_credit"):
-            if name not in _USES[kind] and name in kr.model_fields_set:
+            if name not in schema.MEASURE_USES[kind] and name in kr.model_fields_set:
                 self.report(subject, at, (name,), f"{_a(kind.value)} measure does not use {name}; "
                             "it is ignored", "warning")
         start, target, low, high = kr.start, kr.target, kr.low, kr.high
@@ -709,16 +356,16 @@ class _CatalogReader(_Reader):
 _TOML_AT = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
 
 
-def _parse(path: Path) -> tuple[dict[str, Any] | None, _Scanner, list[Problem]]:
+def _parse(path: Path) -> tuple[dict[str, Any] | None, TomlPositions, list[Problem]]:
     """The file's TOML, its key positions, and a problem if it cannot be read or parsed."""
     file = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return None, _Scanner(""), [Problem("error", file, None, None, None,
-                                            f"cannot read the file: {reason}")]
-    positions = _Scanner(text).scan()
+        return None, TomlPositions(), [Problem("error", file, None, None, None,
+                                               f"cannot read the file: {reason}")]
+    positions = scan(text)
     try:
         return tomllib.loads(text), positions, []
     except tomllib.TOMLDecodeError as error:
@@ -728,7 +375,7 @@ def _parse(path: Path) -> tuple[dict[str, Any] | None, _Scanner, list[Problem]]:
         if positions.redefined and "overwrite" in message:
             # tomllib places a duplicated key at the end of the document; the scanner knows where it is
             loc, line = positions.redefined[0]
-            message = f"{_dotted(loc)} is defined twice (first at line {positions.lines[loc]})"
+            message = f"{dotted(loc)} is defined twice (first at line {positions.lines[loc]})"
         elif match:
             message = message[:match.start()]
         return None, positions, [Problem("error", file, line, None, None, f"invalid TOML: {message}")]
@@ -774,20 +421,6 @@ def check_catalog_file(path: Path) -> list[Problem]:
     return _read_catalog(path)[1]
 
 
-def _moment(value: object) -> datetime:
-    """A check-in time as an aware UTC datetime: dates are midnight UTC, naive times are UTC.
-
-    Raises ValueError for anything that is not a date, a date-time or an ISO string of one.
-    """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip())
-    if not isinstance(value, date):
-        raise ValueError(f"{value!r} is not a date")
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time.min, tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
     """The `[[checkin]]` entries of a file, in file order; raises CatalogError listing every error.
 
@@ -798,13 +431,13 @@ def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
     if data is None:
         raise CatalogError(problems)
     reader = _Reader(str(path), positions)
-    top = reader.validate(_CheckinFileIn, data, None, ()) or _CheckinFileIn()
+    top = reader.validate(schema._CheckinFileIn, data, None, ()) or schema._CheckinFileIn()
     found: list[Checkin] = []
     for i, raw in enumerate(top.checkin):
         at: Loc = ("checkin", i)
         named = raw.get("kr", raw.get("kpi"))
-        subject = named if isinstance(named, str) and named else _dotted(at)
-        entry = reader.validate(_CheckinIn, raw, subject, at)
+        subject = named if isinstance(named, str) and named else dotted(at)
+        entry = reader.validate(schema._CheckinIn, raw, subject, at)
         if entry is None:
             continue
         if (entry.kr is None) == (entry.kpi is None):
@@ -812,7 +445,7 @@ def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
             continue
         subject_id, key = (entry.kr, "kr") if entry.kr is not None else (str(entry.kpi), "kpi")
         try:
-            moment = _moment(entry.at)
+            moment = schema.checkin_moment(entry.at)
         except ValueError:
             reader.report(subject, at, ("at",), f"{entry.at!r} is not a date (2026-02-01) or a date-time "
                           "(2026-02-01T09:30:00Z)")

@@ -123,25 +123,36 @@ def _score(catalog: Catalog, outcome: Outcome) -> float | None:
 
 
 def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Store,
-                  base_detail: Mapping[str, Any]) -> list[Outcome]:
-    """Evaluate KPIs first, so KPI-sourced KRs reuse this run's KPI value (or the latest stored one)."""
+                  base_detail: Mapping[str, Any]) -> tuple[list[Outcome], list[str]]:
+    """Outcomes of every Jira-backed subject, and the KRs waiting for their KPI's first value.
+
+    KPIs go first, so a KPI-sourced KR reuses this run's KPI value, or else the KPI's latest stored
+    one (a manual KPI's check-in). A KR whose KPI has no value at all is not a failure of this sync:
+    it waits, and is reported as skipped.
+    """
     kpi_outcomes: dict[str, Outcome] = {}
     outcomes: list[Outcome] = []
+    waiting: list[str] = []
+    synced_kpis = {s.subject_id for s in plan.subjects if s.subject_kind == "kpi"}
     for subject in sorted(plan.subjects, key=lambda s: s.subject_kind != "kpi"):
         if subject.source_kind is SourceKind.MANUAL:
             continue
-        if subject.source_kind is SourceKind.KPI and subject.kpi and subject.kpi not in kpi_outcomes:
+        if subject.source_kind is SourceKind.KPI and subject.kpi in synced_kpis:
+            pass  # a Jira-backed KPI: this run's value, or this run's failure, is the KR's too
+        elif subject.source_kind is SourceKind.KPI and subject.kpi and subject.kpi not in kpi_outcomes:
             latest = store.latest_snapshot(subject.kpi)
-            if latest is not None and latest.value is not None:
-                kpi_outcomes[subject.kpi] = Outcome(
-                    subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
-                    detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
-                            **latest.source_detail})
+            if latest is None or latest.value is None:
+                waiting.append(subject.subject_id)
+                continue
+            kpi_outcomes[subject.kpi] = Outcome(
+                subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
+                detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
+                        **latest.source_detail})
         outcome = evaluate(subject, answers, kpi_values=kpi_outcomes, base_detail=base_detail)
-        if subject.subject_kind == "kpi" and outcome.ok:
+        if subject.subject_kind == "kpi":
             kpi_outcomes[subject.subject_id] = outcome
         outcomes.append(outcome)
-    return outcomes
+    return outcomes, waiting
 
 
 def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
@@ -206,7 +217,8 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
 
         taken_at = now()
         base_detail = {"deployment": deployment, "jira": jira.url, "queried_at": taken_at.isoformat()}
-        outcomes = _evaluate_all(plan, answers, store, base_detail)
+        outcomes, waiting = _evaluate_all(plan, answers, store, base_detail)
+        report.skipped.extend(waiting)
         initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
         snapshots: list[NewSnapshot] = []
         failures: list[Failure] = []

@@ -215,6 +215,8 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
                        done_ratio=ratio, detail=detail)
     if kind is SourceKind.KPI:
         kpi_outcome = (kpi_values or {}).get(plan.kpi or "")
+        if kpi_outcome is not None and kpi_outcome.error:
+            return _fail(plan, f"KPI {plan.kpi}: {kpi_outcome.error}", detail)
         if kpi_outcome is None or kpi_outcome.value is None:
             return _fail(plan, f"KPI {plan.kpi} has no value yet", detail)
         detail.update(kpi=plan.kpi, kpi_detail=kpi_outcome.detail)

@@ -117,11 +117,8 @@ def group_members(version: str) -> Response:
     return jsonify(body)
 
 
-@bp.route("/rest/api/<version>/myself", methods=["GET"])
-def myself(version: str) -> Response:
-    """The signed-in user; `expand=groups` adds the groups, `applicationRoles` the roles."""
-    render = render_for(version)
-    user = signed_in()
+def _user_with_groups(user: User, render: Render) -> Response:
+    """A user as Jira's user resource; `expand=groups` fills in the groups, as Jira does."""
     data = user_json(user, render)
     data["locale"] = "en_US"
     expand = set(query_list("expand"))
@@ -130,6 +127,19 @@ def myself(version: str) -> Response:
     data["applicationRoles"] = {"size": 1, "items": []}
     data["expand"] = "groups,applicationRoles"
     return jsonify(data)
+
+
+@bp.route("/rest/api/<version>/myself", methods=["GET"])
+def myself(version: str) -> Response:
+    """The signed-in user; `expand=groups` adds the groups, `applicationRoles` the roles."""
+    return _user_with_groups(signed_in(), render_for(version))
+
+
+@bp.route("/rest/api/<version>/user", methods=["GET"])
+def user(version: str) -> Response:
+    """A user by `accountId` (Cloud) or `username`/`key` (Data Center); how DC lists a user's groups."""
+    render = render_for(version)
+    return _user_with_groups(_lookup_user(), render)
 
 
 @bp.route("/rest/api/<version>/serverInfo", methods=["GET"])

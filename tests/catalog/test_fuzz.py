@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okrbridge.catalog import CatalogError, _Scanner, check_catalog_file, load_catalog, load_checkins
+from okrbridge.catalog import CatalogError, check_catalog_file, load_catalog, load_checkins
+from okrbridge.tomlpos import _Scanner
 
 FRAGMENTS = [
     "[[objective]]", "[[objective.key_result]]", "[objective.key_result.source]", "[[kpi]]", "[kpi.source]",

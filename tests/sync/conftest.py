@@ -1,0 +1,60 @@
+"""Fixtures for syncing against the live sandbox: a server per deployment and workspaces on it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.sandbox.jql import search
+from connectors.sandbox.jql_eval import JqlService
+from connectors.sandbox.server import SandboxServer
+from okrbridge.demo import demo_settings
+from okrbridge.workspace import Workspace, open_workspace
+
+MakeWorkspace = Callable[..., Workspace]
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
+    """The seeded sandbox over real HTTP, once as Jira Cloud and once as Data Center."""
+    with SandboxServer(deployment=request.param, seed=1) as server:
+        yield server
+
+
+@pytest.fixture
+def cloud_sandbox() -> Iterator[SandboxServer]:
+    """The seeded sandbox as Jira Cloud only (for tests about behaviour common to both)."""
+    with SandboxServer(deployment="cloud", seed=1) as server:
+        yield server
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Iterator[MakeWorkspace]:
+    """Open workspaces on a sandbox, with the sample OKRs or an okrs.toml text given by the test."""
+    opened: list[Workspace] = []
+
+    def make(server: SandboxServer, okrs: str | None = None, **jira: object) -> Workspace:
+        settings = demo_settings(server.url, tmp_path / "okrbridge.db", dict(os.environ))
+        if okrs is not None:
+            path = tmp_path / "okrs.toml"
+            path.write_text(okrs, encoding="utf-8")
+            settings = settings.model_copy(update={"okrs": path})
+        if jira:
+            settings = settings.model_copy(update={"jira": settings.jira.model_copy(update=jira)})
+        ws = open_workspace(settings)
+        opened.append(ws)
+        return ws
+
+    yield make
+    for ws in opened:
+        ws.close()
+
+
+def sandbox_count(server: SandboxServer, jql: str) -> int:
+    """How many issues the sandbox itself finds for `jql`, evaluated in-process (no HTTP)."""
+    state = server.state
+    bot = next(u for u in state.users.values() if u.email == "okrbot@example.com")
+    return len(search(list(state.issues.values()), jql, JqlService().context(state, bot)))

@@ -1,0 +1,154 @@
+"""Syncing against the live sandbox over HTTP, Jira Cloud and Data Center alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from connectors.sandbox.server import SandboxServer
+from okrbridge.domain import SourceKind
+from okrbridge.workspace import grades, jira_connection, resolve_period, sync
+from tests.sync.conftest import MakeWorkspace, sandbox_count
+
+SMALL_OKRS = """
+[[objective]]
+id = "ENG-9"
+title = "Keep engineering healthy"
+level = "team"
+team = "engineering"
+owner = "dave"
+cycle = "2026"
+
+  [[objective.key_result]]
+  id = "ENG-9.1"
+  title = "Increase bugs resolved from 0 to 100"
+  owner = "dave"
+  measure = "increase"
+  start = 0
+  target = 100
+  source = {{ kind = "jql_count", jql = "project = ENG AND issuetype = Bug AND statusCategory = Done" }}
+
+  [[objective.key_result]]
+  id = "ENG-9.2"
+  title = "Increase stories done from 0 to 300"
+  owner = "dave"
+  measure = "increase"
+  start = 0
+  target = 300
+  source = {{ kind = "jql_count", jql = "{second_jql}" }}
+"""
+GOOD_SECOND = "project = ENG AND issuetype = Story AND statusCategory = Done"
+BAD_SECOND = "project = ENG AND labelz = broken"
+
+
+def test_synced_values_equal_the_sandboxs_own_counts(sandbox: SandboxServer,
+                                                     make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(sandbox)
+    with jira_connection(ws.settings) as jira:
+        report = sync(ws, jira)
+    assert report.failed == {}
+    assert report.deployment == sandbox.state.deployment
+    checked = 0
+    for kr in ws.catalog.key_results():
+        snapshot = ws.store.latest_snapshot(kr.id)
+        if kr.source.kind is SourceKind.JQL_COUNT:
+            assert snapshot is not None and snapshot.value == sandbox_count(sandbox, kr.source.jql or "")
+            assert snapshot.source_detail["jql"] == kr.source.jql
+            checked += 1
+        elif kr.source.kind is SourceKind.JQL_RATIO:
+            numerator = sandbox_count(sandbox, kr.source.numerator or "")
+            denominator = sandbox_count(sandbox, kr.source.denominator or "")
+            assert snapshot is not None and snapshot.value == pytest.approx(100 * numerator / denominator)
+            assert snapshot.source_detail["denominator"]["count"] == denominator
+            checked += 1
+        if snapshot is not None and snapshot.sync_run_id:
+            assert snapshot.source_detail["deployment"] == sandbox.state.deployment
+    assert checked >= 5
+
+
+def test_grades_show_the_synced_values(cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox)
+    with jira_connection(ws.settings) as jira:
+        sync(ws, jira)
+    now = datetime.now(UTC)
+    [report] = grades(ws, resolve_period(ws, None, now), now=now)
+    graded = {kr.id: kr for objective in report.objectives for kr in objective.krs}
+    snapshot = ws.store.latest_snapshot("CO-1.1")
+    assert snapshot is not None
+    assert graded["CO-1.1"].value == snapshot.value
+    assert graded["CO-1.1"].score == snapshot.score
+    assert graded["CO-1.1"].detail["numerator"]["jql"].startswith("project = WEB")
+
+
+def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
+                                             make_workspace: MakeWorkspace) -> None:
+    same = "project = ENG AND issuetype = Bug AND statusCategory = Done"
+    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=same))
+    requests.delete(f"{cloud_sandbox.url}/_sandbox/requests", timeout=5)
+    with jira_connection(ws.settings) as jira:
+        report = sync(ws, jira)
+    entries = requests.get(f"{cloud_sandbox.url}/_sandbox/requests", timeout=5).json()["requests"]
+    counts = [e for e in entries if e["path"].endswith("/search/approximate-count")]
+    assert len(counts) == 1 == report.questions
+    assert sorted(report.synced) == ["ENG-9.1", "ENG-9.2"]
+
+
+def test_a_bad_jql_fails_only_its_kr_and_keeps_its_last_good_value(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=GOOD_SECOND))
+    with jira_connection(ws.settings) as jira:
+        sync(ws, jira)
+    good = ws.store.latest_snapshot("ENG-9.2")
+    assert good is not None
+
+    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=BAD_SECOND))
+    with jira_connection(ws.settings) as jira:
+        report = sync(ws, jira)
+    assert report.synced == ["ENG-9.1"]
+    assert "Field 'labelz' does not exist" in report.failed["ENG-9.2"]
+    assert report.stale == ["ENG-9.2"]
+    assert ws.store.latest_snapshot("ENG-9.2") == good
+    state = ws.store.subject_states()["ENG-9.2"]
+    assert state.stale and "labelz" in (state.error or "")
+    assert len(ws.store.history("ENG-9.1")) == 2
+
+
+def test_sync_survives_429s_5xx_and_dropped_connections_without_losing_snapshots(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox, remote_links=False, max_concurrency=4)
+    with jira_connection(ws.settings) as jira:
+        first = sync(ws, jira)
+    assert first.failed == {}
+    # The first answers are scripted (so each kind of fault surely happens), then 20 % fail at random.
+    faults = {"script": ["429", "500", "drop", "503"], "error_rate": 0.1, "drop_rate": 0.1,
+              "seed": 7, "paths": ["/rest/api"]}
+    assert requests.put(f"{cloud_sandbox.url}/_sandbox/faults", json=faults, timeout=5).ok
+    with jira_connection(ws.settings) as jira:
+        second = sync(ws, jira)
+        retries = jira.stats.retries
+    assert second.failed == {}, second.failed
+    assert retries > 0
+    statuses = {e["status"] for e in requests.get(f"{cloud_sandbox.url}/_sandbox/requests",
+                                                   timeout=5).json()["requests"]}
+    assert {429, None} <= statuses and statuses & {500, 503}
+    for subject in first.synced:
+        assert len(ws.store.history(subject)) == 2
+
+
+def test_an_unreachable_jira_fails_the_run_and_keeps_every_snapshot(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox)
+    with jira_connection(ws.settings) as jira:
+        sync(ws, jira)
+    subjects = [kr.id for kr in ws.catalog.key_results()] + [kpi.id for kpi in ws.catalog.kpis]
+    before = {subject: ws.store.history(subject) for subject in subjects}
+    cloud_sandbox.stop()
+    dead = make_workspace(cloud_sandbox, deployment="cloud", max_retries=1)
+    with jira_connection(dead.settings) as jira:
+        report = sync(dead, jira)
+    assert report.status == "failed" and not report.synced
+    assert set(report.stale) == {s for s, snaps in before.items() if snaps and s in report.failed}
+    assert all("127.0.0.1" in reason for reason in report.failed.values())
+    assert {subject: dead.store.history(subject) for subject in subjects} == before
