@@ -11,6 +11,7 @@ written afterwards, so they show the scores that were stored.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class SyncReport:
     deployment: str
     started_at: datetime
     finished_at: datetime | None = None
+    duration_seconds: float = 0.0
     planned: list[str] = field(default_factory=list)
     synced: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -63,12 +65,6 @@ class SyncReport:
         if not self.failed:
             return "succeeded"
         return "partial" if self.synced else "failed"
-
-    @property
-    def duration_seconds(self) -> float:
-        """Wall time of the run."""
-        end = self.finished_at or self.started_at
-        return (end - self.started_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -199,6 +195,10 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     links = links or LinkOptions()
     plan = plan_sync(catalog, only)
     started = now()
+    # Wall time and request counts are measured, not derived from `now` (which a replay may fix)
+    # or from the connection's totals (which a long-lived connection keeps across runs).
+    wall = time.monotonic()
+    requests_before, retries_before = jira.stats.requests, jira.stats.retries
     deployment = jira.deployment
     run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
@@ -243,8 +243,10 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
                 report.failed.setdefault(subject.subject_id, f"initiatives: {answer.error}")
         report.initiatives = len(initiatives)
         previous_links = {kr: {i.epic_key for i in store.initiatives_for(kr)} for kr in resolved_krs}
-        report.requests, report.retries = jira.stats.requests, jira.stats.retries
+        report.requests = jira.stats.requests - requests_before
+        report.retries = jira.stats.retries - retries_before
         report.finished_at = now()
+        report.duration_seconds = time.monotonic() - wall
         written = True  # from here on the store marks the run failed itself if the write fails
         store.write_run_results(
             run_id, snapshots=snapshots, failures=failures, initiatives=initiatives,

@@ -51,28 +51,33 @@ def explain(detail: Mapping[str, Any]) -> str:
         return f"{detail['issue']} is {detail.get('status')}"
     if "kpi" in detail:
         return f"from KPI {detail['kpi']}"
-    return source or "manual"
+    return "check-in" if source in ("", "manual") else source
 
 
-def _kr_line(kr: KrGrade) -> str:
-    """One key result row."""
+def _grade(value: str, score: float | None, status: str, pace: str) -> str:
+    """The fixed-width numbers part of a row: value, score, status, pace."""
+    return f"{value:>10}  {_score(score)} {status:<9}  {pace:<11}"
+
+
+def _kr_lines(kr: KrGrade) -> list[str]:
+    """A key result row with its full title, then how and when its value was obtained."""
     how = explain(kr.detail) if kr.detail else ("check-in" if kr.as_of else "no value yet")
-    return (f"  {kr.id:<12} {kr.title[:52]:<52} {_num(kr.value, kr.unit):>10}  {_score(kr.score)} "
-            f"{kr.status.value:<9}  {kr.pace.value:<11} as of {_day(kr.as_of)}  ({how})")
+    numbers = _grade(_num(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
+    return [f"  {kr.id:<12}{numbers}{kr.title}", f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
 
 
 def _objective_lines(objective: ObjectiveGrade) -> list[str]:
     """An objective row followed by its key results."""
-    head = (f"{objective.id:<14} {objective.title[:52]:<52} {'':>10}  {_score(objective.score)} "
-            f"{objective.status.value:<9}  {objective.pace.value:<11} {objective.level.value}"
-            f"{' · ' + objective.team if objective.team else ''} · cycle {objective.cycle}")
-    return [head, *(_kr_line(kr) for kr in objective.krs)]
+    where = " · ".join(filter(None, [objective.level.value, objective.team, f"cycle {objective.cycle}"]))
+    head = (f"{objective.id:<14}{_grade('', objective.score, objective.status.value, objective.pace.value)}"
+            f"{objective.title}  ({where})")
+    return [head, *(line for kr in objective.krs for line in _kr_lines(kr))]
 
 
 def _kpi_line(kpi: KpiGrade) -> str:
     """One KPI row."""
-    return (f"  {kpi.id:<20} {kpi.name[:44]:<44} {_num(kpi.value, kpi.unit):>10}  {_score(kpi.score)} "
-            f"{kpi.status.value:<9}  as of {_day(kpi.as_of)}")
+    return (f"  {kpi.id:<12}{_grade(_num(kpi.value, kpi.unit), kpi.score, kpi.status.value, '')}"
+            f"{kpi.name}, as of {_day(kpi.as_of)}")
 
 
 def report_text(report: PeriodReport) -> str:

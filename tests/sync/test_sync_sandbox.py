@@ -93,6 +93,17 @@ def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
     counts = [e for e in entries if e["path"].endswith("/search/approximate-count")]
     assert len(counts) == 1 == report.questions
     assert sorted(report.synced) == ["ENG-9.1", "ENG-9.2"]
+    assert report.requests == len([e for e in entries if e["path"].startswith("/rest/")])
+
+
+def test_each_run_reports_its_own_requests_on_a_shared_connection(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=GOOD_SECOND))
+    with jira_connection(ws.settings) as jira:
+        first, second = sync(ws, jira), sync(ws, jira)
+    assert first.requests == 3  # serverInfo (deployment "auto") and two counts
+    assert second.requests == 2
+    assert second.duration_seconds > 0
 
 
 def test_a_bad_jql_fails_only_its_kr_and_keeps_its_last_good_value(
