@@ -14,9 +14,9 @@ from connectors.sandbox.server import build_server
 from connectors.sandbox.state import EXTENSION_KEY, SandboxState
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python -m connectors.sandbox") -> argparse.ArgumentParser:
     """The command line: where to listen, what to seed, which faults to inject."""
-    cli = argparse.ArgumentParser(prog="python -m connectors.sandbox", description=__doc__)
+    cli = argparse.ArgumentParser(prog=prog, description=__doc__)
     cli.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     cli.add_argument("--port", type=int, default=8090, help="port (default 8090; 0 picks a free one)")
     cli.add_argument("--deployment", choices=("cloud", "datacenter"), default="cloud",
@@ -46,9 +46,9 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m connectors.sandbox") -> int:
     """Build, announce and serve the sandbox until Ctrl-C."""
-    args = parser().parse_args(argv)
+    args = parser(prog).parse_args(argv)
     try:
         app = create_app(deployment=args.deployment, seed=None if args.empty else args.seed,
                          size=args.size, faults=fault_settings(args))

@@ -24,7 +24,7 @@ from okrbridge.workspace import grades
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """Run the local Jira + Confluence stand-in (`okrbridge sandbox --help` lists its options)."""
-    sys.exit(sandbox_main(ctx.args))
+    sys.exit(sandbox_main(ctx.args, prog="okrbridge sandbox"))
 
 
 @cli.command()
