@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -197,17 +198,32 @@ class Catalog:
     kpis: tuple[Kpi, ...] = ()
     fiscal_year_start: int = 1
 
+    # Lookups by id go through indices built once per catalog: a sync scores thousands of KRs, and
+    # a linear scan per lookup made that quadratic. (cached_property writes to the instance dict,
+    # which a frozen dataclass allows.)
+    @cached_property
+    def _objectives_by_id(self) -> dict[str, Objective]:
+        return {o.id: o for o in self.objectives}
+
+    @cached_property
+    def _key_results_by_id(self) -> dict[str, KeyResult]:
+        return {kr.id: kr for kr in self.key_results()}
+
+    @cached_property
+    def _kpis_by_id(self) -> dict[str, Kpi]:
+        return {k.id: k for k in self.kpis}
+
     def objective(self, objective_id: str) -> Objective | None:
         """The objective with this id, or None."""
-        return next((o for o in self.objectives if o.id == objective_id), None)
+        return self._objectives_by_id.get(objective_id)
 
     def key_result(self, kr_id: str) -> KeyResult | None:
         """The key result with this id, or None."""
-        return next((kr for kr in self.key_results() if kr.id == kr_id), None)
+        return self._key_results_by_id.get(kr_id)
 
     def kpi(self, kpi_id: str) -> Kpi | None:
         """The KPI with this id, or None."""
-        return next((k for k in self.kpis if k.id == kpi_id), None)
+        return self._kpis_by_id.get(kpi_id)
 
     def key_results(self) -> tuple[KeyResult, ...]:
         """Every key result of every objective, in file order."""
