@@ -102,8 +102,12 @@ def jira_connection(settings: Settings) -> JiraConnection:
     jira = settings.jira
     if not jira.url:
         raise ValueError("jira.url is not set: name your Jira site in the config file")
+    token = settings.jira_token()
+    if not token:
+        raise ValueError(f"no Jira token: set the environment variable {jira.token_env} to an API token "
+                         "(Cloud, with jira.email) or a personal access token (Data Center)")
     policy = RetryPolicy(max_attempts=jira.max_retries + 1, max_wait=jira.max_retry_wait_seconds)
-    return JiraConnection(jira.url, deployment=jira.deployment, email=jira.email, token=settings.jira_token(),
+    return JiraConnection(jira.url, deployment=jira.deployment, email=jira.email, token=token,
                           timeout=jira.timeout_seconds, policy=policy,
                           max_connections=max(jira.max_concurrency, 10))
 
