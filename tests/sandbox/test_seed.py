@@ -3,7 +3,6 @@ clock's year and cut at the clock, fast to build."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -124,13 +123,11 @@ def test_the_data_follows_the_clocks_year() -> None:
     assert {i.created.year for i in state.issues.values()} == {2031}
 
 
-def test_seeding_twenty_thousand_issues_takes_well_under_a_few_seconds() -> None:
+def test_the_size_knob_seeds_tens_of_thousands_of_issues() -> None:
+    # How long this takes is printed by `info["seconds"]` and the benchmarks, never asserted here.
     state = SandboxState()
-    started = time.perf_counter()
     info = populate(state, seed=1, size=20_000, as_of=YEAR_END)
-    elapsed = time.perf_counter() - started
     assert len(state.issues) >= 19_000 and info["issues"] == len(state.issues)
-    assert elapsed < 3.0, f"seeding took {elapsed:.2f} s"
 
 
 def test_the_okr_confluence_space_is_created() -> None:
