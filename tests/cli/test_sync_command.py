@@ -11,34 +11,9 @@ from click.testing import CliRunner
 
 from connectors.sandbox.server import SandboxServer
 from okrbridge.cli import cli
+from tests.okr_files import two_kr_okrs
 
-BAD_KR = """
-[[objective]]
-id = "ENG-9"
-title = "Keep engineering healthy"
-level = "team"
-team = "engineering"
-owner = "dave"
-cycle = "2026"
-
-  [[objective.key_result]]
-  id = "ENG-9.1"
-  title = "Increase bugs resolved from 0 to 100"
-  owner = "dave"
-  measure = "increase"
-  start = 0
-  target = 100
-  source = { kind = "jql_count", jql = "project = ENG AND statusCategory = Done" }
-
-  [[objective.key_result]]
-  id = "ENG-9.2"
-  title = "Increase stories done from 0 to 300"
-  owner = "dave"
-  measure = "increase"
-  start = 0
-  target = 300
-  source = { kind = "jql_count", jql = "project = NOPE" }
-"""
+BAD_KR = two_kr_okrs("project = NOPE")
 
 
 @pytest.fixture

@@ -10,36 +10,9 @@ import requests
 from connectors.sandbox.server import SandboxServer
 from okrbridge.domain import SourceKind
 from okrbridge.workspace import grades, jira_connection, resolve_period, sync
+from tests.okr_files import BUGS_DONE, two_kr_okrs
 from tests.sync.conftest import MakeWorkspace, sandbox_count
 
-SMALL_OKRS = """
-[[objective]]
-id = "ENG-9"
-title = "Keep engineering healthy"
-level = "team"
-team = "engineering"
-owner = "dave"
-cycle = "2026"
-
-  [[objective.key_result]]
-  id = "ENG-9.1"
-  title = "Increase bugs resolved from 0 to 100"
-  owner = "dave"
-  measure = "increase"
-  start = 0
-  target = 100
-  source = {{ kind = "jql_count", jql = "project = ENG AND issuetype = Bug AND statusCategory = Done" }}
-
-  [[objective.key_result]]
-  id = "ENG-9.2"
-  title = "Increase stories done from 0 to 300"
-  owner = "dave"
-  measure = "increase"
-  start = 0
-  target = 300
-  source = {{ kind = "jql_count", jql = "{second_jql}" }}
-"""
-GOOD_SECOND = "project = ENG AND issuetype = Story AND statusCategory = Done"
 BAD_SECOND = "project = ENG AND labelz = broken"
 
 
@@ -84,8 +57,7 @@ def test_grades_show_the_synced_values(cloud_sandbox: SandboxServer, make_worksp
 
 def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
                                              make_workspace: MakeWorkspace) -> None:
-    same = "project = ENG AND issuetype = Bug AND statusCategory = Done"
-    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=same))
+    ws = make_workspace(cloud_sandbox, two_kr_okrs(BUGS_DONE))
     requests.delete(f"{cloud_sandbox.url}/_sandbox/requests", timeout=5)
     with jira_connection(ws.settings) as jira:
         report = sync(ws, jira)
@@ -98,7 +70,7 @@ def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
 
 def test_each_run_reports_its_own_requests_on_a_shared_connection(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=GOOD_SECOND))
+    ws = make_workspace(cloud_sandbox, two_kr_okrs())
     with jira_connection(ws.settings) as jira:
         first, second = sync(ws, jira), sync(ws, jira)
     assert first.requests == 3  # serverInfo (deployment "auto") and two counts
@@ -108,13 +80,13 @@ def test_each_run_reports_its_own_requests_on_a_shared_connection(
 
 def test_a_bad_jql_fails_only_its_kr_and_keeps_its_last_good_value(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=GOOD_SECOND))
+    ws = make_workspace(cloud_sandbox, two_kr_okrs())
     with jira_connection(ws.settings) as jira:
         sync(ws, jira)
     good = ws.store.latest_snapshot("ENG-9.2")
     assert good is not None
 
-    ws = make_workspace(cloud_sandbox, SMALL_OKRS.format(second_jql=BAD_SECOND))
+    ws = make_workspace(cloud_sandbox, two_kr_okrs(BAD_SECOND))
     with jira_connection(ws.settings) as jira:
         report = sync(ws, jira)
     assert report.synced == ["ENG-9.1"]
