@@ -5,6 +5,11 @@ now rounded down to the minute): data changes invalidate it through `data_versio
 (`-7d`, `startOfWeek()`) within the minute, and `currentUser()`/time zone through the user. The
 engine caches parsed queries itself. Time spent is added to `g.sandbox_eval_ms` (the request log's
 `eval_ms`) and to the service's totals shown by `GET /_sandbox/stats`.
+
+A cache miss filters only the issues of the projects the query is restricted to (nearly every KR
+query has a top-level `project = X` conjunct): the service keeps them by project per
+`data_version`, rebuilt on the first evaluation after a change. Results are identical to a scan of
+every issue, in the same order.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from flask import g, has_request_context
@@ -50,6 +57,59 @@ class JqlStats:
         }
 
 
+@dataclass(frozen=True)
+class ProjectIndex:
+    """A state's issues by `jql.fold_project(issue.project)`, each list in `state.issues` order.
+
+    Valid for the `issues` dict object, its size and the `data_version` it was built from (writes
+    touch the version; seeding replaces the dict). `keys` holds every issue key upper-cased, for
+    the engine's check that keys named in the query exist among all issues, not only candidates.
+    """
+
+    issues: dict[str, Issue]
+    size: int
+    version: int
+    by_project: dict[str, list[Issue]]
+    position: dict[int, int]   # id(issue) -> its place in `issues`, to merge several projects
+    keys: frozenset[str]
+
+    @classmethod
+    def build(cls, state: SandboxState) -> ProjectIndex:
+        """Index `state`'s issues as they are now."""
+        issues = state.issues
+        version = state.data_version
+        everything = list(issues.values())
+        by_project: dict[str, list[Issue]] = {}
+        for issue in everything:
+            by_project.setdefault(jql.fold_project(issue.project), []).append(issue)
+        return cls(
+            issues=issues,
+            size=len(everything),
+            version=version,
+            by_project=by_project,
+            position={id(issue): place for place, issue in enumerate(everything)},
+            keys=frozenset(issue.key.upper() for issue in everything),
+        )
+
+    def is_current(self, state: SandboxState) -> bool:
+        """Whether this index still describes `state`."""
+        return (
+            self.issues is state.issues
+            and self.version == state.data_version
+            and self.size == len(state.issues)
+        )
+
+    def candidates(self, projects: Iterable[str]) -> list[Issue]:
+        """The issues of `projects` (folded keys) in `state.issues` order. Treat as read-only."""
+        lists = [found for project in projects if (found := self.by_project.get(project))]
+        if not lists:
+            return []
+        if len(lists) == 1:
+            return lists[0]
+        position = self.position
+        return sorted(chain.from_iterable(lists), key=lambda issue: position[id(issue)])
+
+
 class JqlService:
     """Checks and evaluates JQL against a `SandboxState`, with a bounded LRU cache of results."""
 
@@ -58,6 +118,7 @@ class JqlService:
         self._capacity = capacity
         self._results: OrderedDict[tuple[Any, ...], tuple[str, ...]] = OrderedDict()
         self._known: tuple[int, dict[str, set[str]]] = (-1, {})
+        self._index: ProjectIndex | None = None
         self._lock = threading.Lock()
         self.stats = JqlStats()
 
@@ -66,6 +127,7 @@ class JqlService:
         with self._lock:
             self._results.clear()
             self._known = (-1, {})
+            self._index = None
 
     def known_values(self, state: SandboxState) -> dict[str, set[str]]:
         """Values Jira would recognise per field, so `project = NOPE` fails as in Jira.
@@ -88,6 +150,18 @@ class JqlService:
         with self._lock:
             self._known = (state.data_version, known)
         return known
+
+    def project_index(self, state: SandboxState) -> ProjectIndex:
+        """`state`'s issues by project for its current data version (built under the lock if stale)."""
+        index = self._index
+        if index is not None and index.is_current(state):
+            return index
+        with self._lock:
+            index = self._index
+            if index is None or not index.is_current(state):
+                index = ProjectIndex.build(state)
+                self._index = index
+            return index
 
     def context(self, state: SandboxState, user: User | None, now: datetime | None = None) -> Any:
         """The engine's evaluation context for `user` at `now` (default: the sandbox clock)."""
@@ -162,14 +236,20 @@ class JqlService:
         return keys
 
     def _evaluate(self, state: SandboxState, text: str, user: User | None, now: datetime) -> tuple[str, ...]:
-        """Run the engine over every issue."""
-        everything = list(state.issues.values())
+        """Run the engine over the issues of the query's projects, or over every issue."""
         if not text.strip():
             # An empty JQL means "all issues" (Data Center), newest key first like any other search.
+            everything = list(state.issues.values())
             ordered = jql.parse("ORDER BY key DESC").sort(everything, self.context(state, user, now))
             return tuple(issue.key for issue in ordered)
         try:
-            found = jql.search(everything, text, self.context(state, user, now))
+            projects = jql.parse(text).project_restriction()
+            if projects is None:
+                found = jql.search(list(state.issues.values()), text, self.context(state, user, now))
+            else:
+                index = self.project_index(state)
+                found = jql.search(index.candidates(projects), text, self.context(state, user, now),
+                                   existing_keys=index.keys)
         except jql.JqlError as error:
             self._count_error()
             raise JiraError(400, error.message) from error

@@ -5,13 +5,15 @@
     hits = search(state.issues.values(), jql, ctx)
 
 Parsing is cached per text; compiling is cached per (query, context object). See `evaluate` for
-the Jira semantics mirrored and `functions` for dates.
+the Jira semantics mirrored and `functions` for dates. `Query.project_restriction()` names the
+projects a query cannot leave, so a caller holding issues by `fold_project(issue.project)` can
+filter only those (passing all keys as `existing_keys`).
 """
 
 from connectors.sandbox.jql.context import JqlContext
 from connectors.sandbox.jql.engine import search
 from connectors.sandbox.jql.errors import JqlError
 from connectors.sandbox.jql.parser import parse
-from connectors.sandbox.jql.query import Query
+from connectors.sandbox.jql.query import Query, fold_project
 
-__all__ = ["JqlContext", "JqlError", "Query", "parse", "search"]
+__all__ = ["JqlContext", "JqlError", "Query", "fold_project", "parse", "search"]

@@ -82,6 +82,7 @@ _USER_FUNCTIONS = frozenset({"currentuser", "membersof"})
 ALL_FUNCTIONS = DATE_FUNCTIONS | _USER_FUNCTIONS
 
 Item = Literal | Empty | FunctionCall
+_UserTables = tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]]
 
 
 def _always_false(issue: Issue) -> bool:
@@ -133,19 +134,27 @@ class Compiler:
     """Turns nodes into closures for one `JqlContext`."""
 
     def __init__(self, ctx: JqlContext) -> None:
-        """Resolve what every clause shares: time zone, clock, user lookup tables, known values."""
+        """Resolve what every clause shares: time zone, clock, known values. The user lookup
+        tables wait for the first user value that needs them (most queries name no user)."""
         self.ctx = ctx
         self.tz: tzinfo = zone(ctx.time_zone)
         self.now = as_utc(ctx.now)
         self.referenced_keys: list[tuple[str, str]] = []  # (key as typed, field as typed)
         self._known = {name.lower(): {v.lower() for v in values} for name, values in ctx.known_values.items()}
-        self._by_email: dict[str, set[str]] = {}
-        self._by_name: dict[str, set[str]] = {}
-        self._by_id_folded: dict[str, str] = {}
-        for account_id, user in ctx.users.items():
-            self._by_email.setdefault(user.email.lower(), set()).add(account_id)
-            self._by_name.setdefault(user.display_name.lower(), set()).add(account_id)
-            self._by_id_folded[account_id.lower()] = account_id
+        self._user_tables: _UserTables | None = None
+
+    def _lookups(self) -> _UserTables:
+        """Account ids by folded email and display name, and accountIds by their folded form."""
+        if self._user_tables is None:
+            by_email: dict[str, set[str]] = {}
+            by_name: dict[str, set[str]] = {}
+            by_id_folded: dict[str, str] = {}
+            for account_id, user in self.ctx.users.items():
+                by_email.setdefault(user.email.lower(), set()).add(account_id)
+                by_name.setdefault(user.display_name.lower(), set()).add(account_id)
+                by_id_folded[account_id.lower()] = account_id
+            self._user_tables = (by_email, by_name, by_id_folded)
+        return self._user_tables
 
     # --- structure ------------------------------------------------------------------------------
 
@@ -256,9 +265,10 @@ class Compiler:
         if text in self.ctx.users:
             return {text}
         folded = text.lower()
-        if folded in self._by_id_folded:
-            return {self._by_id_folded[folded]}
-        return self._by_email.get(folded) or self._by_name.get(folded) or set()
+        by_email, by_name, by_id_folded = self._lookups()
+        if folded in by_id_folded:
+            return {by_id_folded[folded]}
+        return by_email.get(folded) or by_name.get(folded) or set()
 
     def _members_of(self, display: str, group: str) -> set[str]:
         """Members of a group (case-insensitive name), from `ctx.groups` and users' own group lists."""

@@ -95,6 +95,14 @@ def unknown_field(ref: FieldRef) -> JqlError:
     return JqlError(f"Field '{ref.name}' does not exist or you do not have permission to view it.")
 
 
+def system_field(ref: FieldRef) -> FieldDef | None:
+    """The system field `ref` names (case and runs of spaces ignored), or None for `cf[N]` and
+    anything else. System names win over custom fields of the same name, so no context is needed."""
+    if ref.cf_number is not None:
+        return None
+    return SYSTEM_FIELDS.get(" ".join(ref.name.split()).lower())
+
+
 def resolve_field(ref: FieldRef, custom_fields: Sequence[CustomField]) -> FieldDef:
     """The definition behind a field reference: system names first (case-insensitive), then custom
     fields by `cf[N]`, by `customfield_N` or by name."""
@@ -103,10 +111,10 @@ def resolve_field(ref: FieldRef, custom_fields: Sequence[CustomField]) -> FieldD
             if custom.number == ref.cf_number:
                 return FieldDef(custom.id, Kind.NUMBER, custom.id)
         raise unknown_field(ref)
-    lowered = " ".join(ref.name.split()).lower()
-    system = SYSTEM_FIELDS.get(lowered)
+    system = system_field(ref)
     if system is not None:
         return system
+    lowered = " ".join(ref.name.split()).lower()
     for custom in custom_fields:
         if custom.id.lower() == lowered or custom.name.lower() == lowered:
             return FieldDef(custom.id, Kind.NUMBER, custom.id)

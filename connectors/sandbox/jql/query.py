@@ -8,7 +8,8 @@ from typing import Any
 from connectors.sandbox.jql.context import JqlContext
 from connectors.sandbox.jql.errors import JqlError
 from connectors.sandbox.jql.evaluate import Compiled, Compiler, SortSpec, key_parts
-from connectors.sandbox.jql.nodes import Node, SortKey
+from connectors.sandbox.jql.fields import Kind, system_field
+from connectors.sandbox.jql.nodes import And, Compare, Literal, Node, SortKey, ValueList
 from connectors.sandbox.model import Issue
 
 
@@ -25,6 +26,50 @@ def _nulls_last(value: Any) -> tuple[bool, Any]:
 def _nulls_last_by(value_of: Callable[[Issue], Any]) -> Callable[[Issue], tuple[bool, Any]]:
     """The sort key for one ORDER BY field."""
     return lambda issue: _nulls_last(value_of(issue))
+
+
+def fold_project(key: str) -> str:
+    """A project key as the compiled `project` clause compares it: `str.lower` on both the issue's
+    `project` and the JQL value (so `project = eng` finds ENG). Index issues by this to look up a
+    `Query.project_restriction()`; `str.upper` would not be equivalent for every Unicode key."""
+    return key.lower()
+
+
+def _project_values(clause: Compare) -> frozenset[str] | None:
+    """The folded keys of a positive `project = K` / `project IN (K, ...)` clause, else None.
+
+    None for every other shape: negative operators, EMPTY (which also matches issues without a
+    project), functions, a list after `=` or a single value after IN (both refused when compiled).
+    """
+    definition = system_field(clause.field)
+    if definition is None or definition.kind is not Kind.PROJECT:
+        return None
+    operand = clause.operand
+    if clause.op == "=" and isinstance(operand, Literal):
+        return frozenset({fold_project(operand.text)})
+    if clause.op == "in" and isinstance(operand, ValueList):
+        texts = [item.text for item in operand.items if isinstance(item, Literal)]
+        if len(texts) == len(operand.items):
+            return frozenset(fold_project(text) for text in texts)
+    return None
+
+
+def _restriction(node: Node) -> frozenset[str] | None:
+    """The projects every issue matching `node` must be in, or None when that is not certain.
+
+    A project clause restricts; an AND is restricted by the intersection of its restricted
+    conjuncts (the others only narrow further). OR, NOT, history clauses and anything else: None.
+    """
+    if isinstance(node, Compare):
+        return _project_values(node)
+    if isinstance(node, And):
+        found: frozenset[str] | None = None
+        for child in node.children:
+            projects = _restriction(child)
+            if projects is not None:
+                found = projects if found is None else found & projects
+        return found
+    return None
 
 
 def _by_key_descending(issues: list[Issue]) -> list[Issue]:
@@ -50,12 +95,24 @@ class Query:
         self.order_by = order_by
         # Cloud refuses queries with no restriction; an ORDER BY alone restricts nothing.
         self.is_bounded: bool = where is not None
+        self._projects = None if where is None else _restriction(where)
         self._compiled: tuple[JqlContext, Compiled] | None = None
         self._sorting: tuple[JqlContext, list[SortSpec]] | None = None
 
     def __repr__(self) -> str:
         """The JQL text, for debugging."""
         return f"Query({self.text!r})"
+
+    def project_restriction(self) -> frozenset[str] | None:
+        """The projects (keys folded by `fold_project`) outside which no issue can match, or None.
+
+        A set only when it is certain from the where clause alone: the clause is `project = K` or
+        `project IN (K, ...)`, or an AND with such conjuncts (their intersection, possibly empty).
+        None for no where clause, OR or NOT at the top, `!=`, NOT IN, EMPTY, functions and the rest.
+        Filtering only the issues of these projects matches exactly the issues a full scan would.
+        Unknown projects are not checked here: `compile` still refuses them.
+        """
+        return self._projects
 
     def compile(self, ctx: JqlContext) -> Compiled:
         """The where clause as a predicate for `ctx` (cached); raises JqlError for anything unknown."""
