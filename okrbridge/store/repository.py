@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, and_, func, or_, text, update
+from sqlalchemy import Engine, Table, and_, func, insert, or_, text, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, CursorResult, make_url
@@ -710,20 +710,25 @@ class Store:
                 not_krs = sorted(k for k, s in kr_subjects.items() if s.kind is not SubjectKind.KR)
                 if not_krs:
                     raise ValueError(f"initiatives drive key results, and {', '.join(not_krs)} is a KPI")
-                session.add_all(
-                    SnapshotRow(
-                        subject_id=s.subject_id,
-                        subject_kind=subjects[s.subject_id].kind.value,
-                        taken_at=s.taken_at,
-                        value=s.value,
-                        score=s.score,
-                        source_kind=s.source_kind or subjects[s.subject_id].source_kind,
-                        source_detail=dict(s.source_detail),
-                        sync_run_id=run_id,
+                if new_snapshots:
+                    # One bulk INSERT through Core: building an ORM object per snapshot cost
+                    # two thirds of a 2,000-KR run's write and none of them is used afterwards.
+                    session.execute(
+                        insert(_table(SnapshotRow.__tablename__)),
+                        [
+                            {
+                                "subject_id": s.subject_id,
+                                "subject_kind": subjects[s.subject_id].kind.value,
+                                "taken_at": s.taken_at,
+                                "value": s.value,
+                                "score": s.score,
+                                "source_kind": s.source_kind or subjects[s.subject_id].source_kind,
+                                "source_detail": dict(s.source_detail),
+                                "sync_run_id": run_id,
+                            }
+                            for s in new_snapshots
+                        ],
                     )
-                    for s in new_snapshots
-                )
-                session.flush()
                 _write_subject_states(session, run_id, new_snapshots, timed_failures, subjects)
                 _write_initiatives(session, run_id, initiatives, initiative_kr_ids, when)
                 return _run(run)
