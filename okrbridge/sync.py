@@ -175,6 +175,27 @@ def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
     return records, resolved
 
 
+def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
+             report: SyncReport) -> tuple[list[NewSnapshot], list[Failure]]:
+    """A snapshot for every outcome with a value, a failure for every other; noted in the report."""
+    snapshots: list[NewSnapshot] = []
+    failures: list[Failure] = []
+    for outcome in outcomes:
+        kind = SubjectKind(outcome.subject_kind)
+        if outcome.ok:
+            snapshots.append(NewSnapshot(
+                subject_id=outcome.subject_id, subject_kind=kind, taken_at=taken_at, value=outcome.value,
+                score=_score(catalog, outcome), source_kind=outcome.source_kind.value,
+                source_detail=outcome.detail))
+            report.synced.append(outcome.subject_id)
+        else:
+            error = outcome.error or "unknown error"
+            failures.append(Failure(subject_id=outcome.subject_id, subject_kind=kind, error=error,
+                                    at=taken_at))
+            report.failed[outcome.subject_id] = error
+    return snapshots, failures
+
+
 def link_title(kr: KeyResult, score: float | None, status: str) -> str:
     """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`."""
     grade = "no value yet" if score is None else f"{score:.2f} {status}"
@@ -220,23 +241,7 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
         outcomes, waiting = _evaluate_all(plan, answers, store, base_detail)
         report.skipped.extend(waiting)
         initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
-        snapshots: list[NewSnapshot] = []
-        failures: list[Failure] = []
-        scores: dict[str, float | None] = {}
-        for outcome in outcomes:
-            kind = SubjectKind(outcome.subject_kind)
-            if outcome.ok:
-                score = _score(catalog, outcome)
-                scores[outcome.subject_id] = score
-                snapshots.append(NewSnapshot(
-                    subject_id=outcome.subject_id, subject_kind=kind, taken_at=taken_at,
-                    value=outcome.value, score=score, source_kind=outcome.source_kind.value,
-                    source_detail=outcome.detail))
-                report.synced.append(outcome.subject_id)
-            else:
-                failures.append(Failure(subject_id=outcome.subject_id, subject_kind=kind,
-                                        error=outcome.error or "unknown error", at=taken_at))
-                report.failed[outcome.subject_id] = outcome.error or "unknown error"
+        snapshots, failures = _records(catalog, outcomes, taken_at, report)
         for subject in plan.subjects:
             if subject.initiatives is not None and subject.subject_id not in resolved_krs:
                 answer = answers[subject.initiatives]
@@ -263,25 +268,31 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
         raise
     report.stale = [s for s in report.failed if store.latest_snapshot(s) is not None]
     if links.enabled:
-        _write_links(catalog, jira, links, initiatives, previous_links, scores, bands, report)
+        _write_links(catalog, store, jira, links, initiatives, previous_links, bands, report)
     return report
 
 
-def _write_links(catalog: Catalog, jira: JiraConnection, links: LinkOptions,
-                 initiatives: Sequence[InitiativeRecord], previous: Mapping[str, set[str]],
-                 scores: Mapping[str, float | None], bands: Bands, report: SyncReport) -> None:
-    """Upsert one remote link per (epic, KR) and remove links from epics that no longer drive a KR."""
+def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: LinkOptions,
+                 initiatives: Sequence[InitiativeRecord], previous: Mapping[str, set[str]], bands: Bands,
+                 report: SyncReport) -> None:
+    """Upsert one remote link per (epic, KR) and remove links from epics that no longer drive a KR.
+
+    A link shows the KR's latest stored score: this run's, a manual KR's last check-in, or a failed
+    KR's last good value, then marked stale.
+    """
     current: dict[str, set[str]] = {}
     for record in initiatives:
         kr = catalog.key_result(record.kr_id)
         if kr is None:
             continue
         current.setdefault(kr.id, set()).add(record.epic_key)
-        score = scores.get(kr.id)
-        title = link_title(kr, score, bands.status(score).value)
+        latest = store.latest_snapshot(kr.id)
+        score = latest.score if latest else None
+        status = bands.status(score).value + (" (stale)" if kr.id in report.failed and latest else "")
         try:
-            jira.upsert_remote_link(record.epic_key, global_link_id(kr.id), links.url_for(kr.id), title,
-                                    summary=f"Key result {kr.id}", status_resolved=bool(score and score >= 1))
+            jira.upsert_remote_link(record.epic_key, global_link_id(kr.id), links.url_for(kr.id),
+                                    link_title(kr, score, status), summary=f"Key result {kr.id}",
+                                    status_resolved=score is not None and score >= 1)
             report.links_written += 1
         except JiraError as exc:
             report.link_errors[f"{record.epic_key} {kr.id}"] = str(exc)

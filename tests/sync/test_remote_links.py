@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.sandbox.server import SandboxServer
 from okrbridge.sync import global_link_id
-from okrbridge.workspace import jira_connection, sync
+from okrbridge.workspace import jira_connection, record_checkin, sync
 from tests.sync.conftest import MakeWorkspace
 
 KR = "CO-1.1"
@@ -55,3 +55,16 @@ def test_links_can_be_switched_off(cloud_sandbox: SandboxServer, make_workspace:
     assert report.links_written == 0
     assert not any(link.global_id and link.global_id.startswith("okrbridge:")
                    for links in cloud_sandbox.state.remote_links.values() for link in links)
+
+
+def test_a_manual_krs_link_shows_its_latest_check_in(cloud_sandbox: SandboxServer,
+                                                      make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox)
+    record_checkin(ws, "CO-2.1", 17.5)  # churn 20 % -> 15 %: 0.5, at risk
+    with jira_connection(ws.settings) as jira:
+        sync(ws, jira)
+    epics = [i.epic_key for i in ws.store.initiatives_for("CO-2.1")]
+    assert epics
+    for epic in epics:
+        [link] = _links(cloud_sandbox, epic, "CO-2.1")
+        assert link.object["title"].endswith("· 0.50 at risk")  # type: ignore[attr-defined]
