@@ -85,7 +85,19 @@ def _kind_check(column: str, kinds: type[StrEnum], name: str) -> CheckConstraint
     return CheckConstraint(f"{column} IN ({values})", name=name)
 
 
-class ObjectiveRow(StoreModel, table=True):
+class CatalogEntry(StoreModel):
+    """The columns every catalog table shares: the whole definition as data, a hash of it (so an
+    unchanged entry is not rewritten), and its life: created, last updated, archived when it left
+    the file (never deleted, so its history keeps an owner)."""
+
+    definition: dict[str, Any] = Field(sa_type=JSON)
+    content_hash: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ObjectiveRow(CatalogEntry, table=True):
     """An objective as last loaded from okrs.toml; archived (never deleted) when it leaves the file."""
 
     __tablename__ = "objective"
@@ -98,14 +110,9 @@ class ObjectiveRow(StoreModel, table=True):
     owner: str | None = None
     parent: str | None = None
     visible_to: list[str] = Field(sa_type=JSON)
-    definition: dict[str, Any] = Field(sa_type=JSON)
-    content_hash: str
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class KeyResultRow(StoreModel, table=True):
+class KeyResultRow(CatalogEntry, table=True):
     """A key result as last loaded; its `definition` holds the whole KeyResult as data."""
 
     __tablename__ = "key_result"
@@ -117,15 +124,10 @@ class KeyResultRow(StoreModel, table=True):
     weight: float
     unit: str
     measure_kind: str
-    definition: dict[str, Any] = Field(sa_type=JSON)
     source_kind: str
-    content_hash: str
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class KpiRow(StoreModel, table=True):
+class KpiRow(CatalogEntry, table=True):
     """A KPI as last loaded; its `definition` holds the whole Kpi as data."""
 
     __tablename__ = "kpi"
@@ -137,12 +139,7 @@ class KpiRow(StoreModel, table=True):
     team: str
     owner: str | None = None
     visible_to: list[str] = Field(sa_type=JSON)
-    definition: dict[str, Any] = Field(sa_type=JSON)
     source_kind: str
-    content_hash: str
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SyncRunRow(StoreModel, table=True):
