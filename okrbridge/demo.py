@@ -34,17 +34,27 @@ class DemoRun:
 
     sandbox_url: str
     database_url: str
+    config_file: Path
     checkins: int = 0
     syncs: list[SyncReport] = field(default_factory=list)
 
 
-def replay_days(start: datetime, now: datetime, every: timedelta) -> list[datetime]:
-    """The instants a weekly sync would have run from `start` up to `now`, ending with `now`."""
+def write_demo_config(database: Path) -> Path:
+    """A config next to the demo database, so `okrbridge --config ... history KR` explores it after."""
+    path = database.with_suffix(".toml")
+    path.write_text("# Written by `okrbridge demo`: the sample OKRs and the demo's database.\n"
+                    f"database_url = \"sqlite:///{database.resolve()}\"\n", encoding="utf-8")
+    return path
+
+
+def replay_days(start: datetime, now: datetime, every: timedelta, at: time = time(18, 0)) -> list[datetime]:
+    """When a weekly sync would have run since `start`: each `every` at `at` o'clock UTC, strictly
+    before `now`, then `now` itself."""
     moments: list[datetime] = []
-    moment = start + every
-    while moment < now:
+    day = (start + every).date()
+    while (moment := datetime.combine(day, at, tzinfo=UTC)) < now:
         moments.append(moment)
-        moment += every
+        day += every
     return [*moments, now]
 
 
@@ -80,14 +90,13 @@ def run_demo(server: SandboxServer, database: Path, *, weeks: bool = True, now: 
     now = now or server.state.now()
     settings = demo_settings(server.url, database, dict(os.environ))
     ws = open_workspace(settings, now=now)
-    run = DemoRun(server.url, settings.database_url)
+    run = DemoRun(server.url, settings.database_url, write_demo_config(database))
     run.checkins = import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
     year = ws.loaded.calendar.period_of(PeriodKind.YEAR, now)
     moments = replay_days(year.starts_at, now, timedelta(days=7)) if weeks else [now]
     seed_info = server.state.seed_info or {}
     with jira_connection(settings) as jira:
-        for number, moment in enumerate(moments, start=1):
-            at = datetime.combine(moment.date(), time(18, 0), tzinfo=UTC) if moment != now else now
+        for number, at in enumerate(moments, start=1):
             # Rebuild the sandbox's Jira as it was at `at` and move its clock there, so JQL such as
             # `resolved >= -30d` is evaluated as it would have been that day.
             populate(server.state, seed=int(seed_info.get("seed", DEFAULT_SEED)),

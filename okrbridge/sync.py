@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.jira import JiraConnection, JiraError
+from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
@@ -50,7 +51,7 @@ class SyncReport:
     synced: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     initiatives: int = 0
     links_written: int = 0
     links_removed: int = 0
@@ -119,36 +120,29 @@ def _score(catalog: Catalog, outcome: Outcome) -> float | None:
 
 
 def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Store,
-                  base_detail: Mapping[str, Any]) -> tuple[list[Outcome], list[str]]:
-    """Outcomes of every Jira-backed subject, and the KRs waiting for their KPI's first value.
+                  base_detail: Mapping[str, Any]) -> list[Outcome]:
+    """The outcome of every Jira-backed subject, KPIs first.
 
-    KPIs go first, so a KPI-sourced KR reuses this run's KPI value, or else the KPI's latest stored
-    one (a manual KPI's check-in). A KR whose KPI has no value at all is not a failure of this sync:
-    it waits, and is reported as skipped.
+    A KR sourced from a KPI the sync asks Jira about takes that KPI's outcome of this very run
+    (its value, or its failure). A KR sourced from a manual KPI takes the KPI's latest check-in.
     """
     kpi_outcomes: dict[str, Outcome] = {}
     outcomes: list[Outcome] = []
-    waiting: list[str] = []
-    synced_kpis = {s.subject_id for s in plan.subjects if s.subject_kind == "kpi"}
     for subject in sorted(plan.subjects, key=lambda s: s.subject_kind != "kpi"):
         if subject.source_kind is SourceKind.MANUAL:
-            continue
-        if subject.source_kind is SourceKind.KPI and subject.kpi in synced_kpis:
-            pass  # a Jira-backed KPI: this run's value, or this run's failure, is the KR's too
-        elif subject.source_kind is SourceKind.KPI and subject.kpi and subject.kpi not in kpi_outcomes:
+            continue  # a manual KR planned for its initiatives only
+        if subject.source_kind is SourceKind.KPI and subject.kpi and subject.kpi not in kpi_outcomes:
             latest = store.latest_snapshot(subject.kpi)
-            if latest is None or latest.value is None:
-                waiting.append(subject.subject_id)
-                continue
-            kpi_outcomes[subject.kpi] = Outcome(
-                subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
-                detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
-                        **latest.source_detail})
+            if latest is not None and latest.value is not None:
+                kpi_outcomes[subject.kpi] = Outcome(
+                    subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
+                    detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
+                            **latest.source_detail})
         outcome = evaluate(subject, answers, kpi_values=kpi_outcomes, base_detail=base_detail)
         if subject.subject_kind == "kpi":
             kpi_outcomes[subject.subject_id] = outcome
         outcomes.append(outcome)
-    return outcomes, waiting
+    return outcomes
 
 
 def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
@@ -177,12 +171,17 @@ def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
 
 def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
              report: SyncReport) -> tuple[list[NewSnapshot], list[Failure]]:
-    """A snapshot for every outcome with a value, a failure for every other; noted in the report."""
+    """A snapshot for every outcome with a value, a failure for every error; all noted in the report.
+
+    An outcome with nothing to measure yet (no issue to average) writes neither: it is skipped.
+    """
     snapshots: list[NewSnapshot] = []
     failures: list[Failure] = []
     for outcome in outcomes:
         kind = SubjectKind(outcome.subject_kind)
-        if outcome.ok:
+        if outcome.no_value:
+            report.skipped[outcome.subject_id] = outcome.no_value
+        elif outcome.ok:
             snapshots.append(NewSnapshot(
                 subject_id=outcome.subject_id, subject_kind=kind, taken_at=taken_at, value=outcome.value,
                 score=_score(catalog, outcome), source_kind=outcome.source_kind.value,
@@ -209,13 +208,14 @@ def global_link_id(kr_id: str) -> str:
 
 def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
+             calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
              now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring."""
     bands = bands or Bands()
     links = links or LinkOptions()
-    plan = plan_sync(catalog, only)
     started = now()
+    plan = plan_sync(catalog, only, at=started, calendar=calendar)
     # Wall time and request counts are measured, not derived from `now` (which a replay may fix)
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
@@ -223,7 +223,7 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     deployment = jira.deployment
     run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
-                        planned=[q.describe() for q in plan.questions], skipped=list(plan.skipped),
+                        planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
                         questions=len(plan.questions))
     written = False
     try:
@@ -238,8 +238,7 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
 
         taken_at = now()
         base_detail = {"deployment": deployment, "jira": jira.url, "queried_at": taken_at.isoformat()}
-        outcomes, waiting = _evaluate_all(plan, answers, store, base_detail)
-        report.skipped.extend(waiting)
+        outcomes = _evaluate_all(plan, answers, store, base_detail)
         initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
         snapshots, failures = _records(catalog, outcomes, taken_at, report)
         for subject in plan.subjects:
@@ -305,10 +304,11 @@ def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: Li
                 report.link_errors[f"{epic_key} {kr_id}"] = str(exc)
 
 
-def dry_run(catalog: Catalog, only: frozenset[str] | None = None) -> SyncReport:
-    """What a sync would ask, without touching Jira or the store."""
-    plan = plan_sync(catalog, only)
-    return SyncReport(run_id=None, dry_run=True, deployment="(not contacted)", started_at=datetime.now(UTC),
-                      planned=[q.describe() for q in plan.questions], skipped=list(plan.skipped),
+def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, calendar: FiscalCalendar | None = None,
+            at: datetime | None = None) -> SyncReport:
+    """What a sync at `at` (default now) would ask, without touching Jira or the store."""
+    started = at or datetime.now(UTC)
+    plan = plan_sync(catalog, only, at=started, calendar=calendar)
+    return SyncReport(run_id=None, dry_run=True, deployment="(not contacted)", started_at=started,
+                      planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
                       questions=len(plan.questions))
-

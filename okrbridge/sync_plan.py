@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
-from okrbridge.domain import Aggregate, Catalog, KeyResult, Kpi, SourceKind
+from okrbridge.cycles import FiscalCalendar
+from okrbridge.domain import Aggregate, Catalog, KeyResult, Kpi, Objective, SourceKind
 
 QuestionKind = Literal["count", "aggregate", "issue", "epics", "epic_progress"]
 
@@ -60,7 +62,7 @@ class SyncPlan:
 
     subjects: tuple[SubjectPlan, ...]
     questions: tuple[Question, ...]
-    skipped: tuple[str, ...] = ()
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def value_questions(self) -> tuple[Question, ...]:
@@ -106,29 +108,49 @@ def _kpi_plan(kpi: Kpi) -> SubjectPlan:
                        _value_questions(src.kind, src.jqls, src.field, src.agg, src.issue))
 
 
-def plan_sync(catalog: Catalog, only: frozenset[str] | None = None) -> SyncPlan:
-    """Plan a sync of every Jira-backed KR and KPI (or only the ids in `only`).
+def _cycle_closed(objective: Objective, calendar: FiscalCalendar, at: datetime) -> str | None:
+    """Why an objective's KRs are not synced at `at` (its cycle has not begun or is over), or None.
 
-    Manual KRs/KPIs are skipped (their values come from check-ins), and so are KRs sourced from a
-    manual KPI without initiatives; a KR sourced from a Jira-backed KPI reuses that KPI's answer.
+    A closed cycle's grade must not move, and a future cycle's KRs would only collect values that no
+    grade reads (report.py ignores readings outside the objective's cycle).
     """
+    cycle = calendar.parse(objective.cycle)
+    if at < cycle.starts_at:
+        return f"cycle {cycle.label} has not started"
+    if at >= cycle.ends_at:
+        return f"cycle {cycle.label} is over"
+    return None
+
+
+def plan_sync(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,
+              calendar: FiscalCalendar | None = None) -> SyncPlan:
+    """Plan a sync of every Jira-backed KR and KPI (or only the ids in `only`) as of `at`.
+
+    Skipped, with the reason: manual KRs/KPIs without initiatives (their values come from
+    check-ins), and, when `at` is given, the KRs of objectives whose cycle does not contain it.
+    """
+    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
     subjects: list[SubjectPlan] = []
-    skipped: list[str] = []
-    candidates = [_kpi_plan(k) for k in catalog.kpis] + [_kr_plan(kr) for kr in catalog.key_results()]
-    for plan in candidates:
+    skipped: dict[str, str] = {}
+    closed = {o.id: _cycle_closed(o, calendar, at) for o in catalog.objectives} if at else {}
+    candidates: list[tuple[SubjectPlan, str | None]] = [(_kpi_plan(k), None) for k in catalog.kpis]
+    candidates += [(_kr_plan(kr), closed.get(kr.objective_id)) for kr in catalog.key_results()]
+    for plan, closed_because in candidates:
         if only is not None and plan.subject_id not in only:
             continue
-        if plan.source_kind is SourceKind.MANUAL and plan.initiatives is None:
-            skipped.append(plan.subject_id)
-            continue
-        subjects.append(plan)
+        if closed_because:
+            skipped[plan.subject_id] = closed_because
+        elif plan.source_kind is SourceKind.MANUAL and plan.initiatives is None:
+            skipped[plan.subject_id] = "manual: values come from check-ins"
+        else:
+            subjects.append(plan)
     seen: dict[Question, None] = {}
     for plan in subjects:
         for question in plan.questions:
             seen.setdefault(question)
         if plan.initiatives is not None:
             seen.setdefault(plan.initiatives)
-    return SyncPlan(tuple(subjects), tuple(seen), tuple(skipped))
+    return SyncPlan(tuple(subjects), tuple(seen), skipped)
 
 
 @dataclass(frozen=True)
@@ -155,16 +177,22 @@ class Outcome:
     done_ratio: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    no_value: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether this run produced a value."""
+        """Whether Jira answered everything this subject asked (it may still have no value yet)."""
         return self.error is None
 
 
 def _fail(plan: SubjectPlan, message: str, detail: dict[str, Any]) -> Outcome:
     """An outcome that carries an error and the detail gathered so far."""
     return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, detail=detail, error=message)
+
+
+def _no_value(plan: SubjectPlan, reason: str, detail: dict[str, Any]) -> Outcome:
+    """Jira answered, but there is nothing to measure yet (no issue to average, no denominator)."""
+    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, detail=detail, no_value=reason)
 
 
 def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
@@ -192,7 +220,7 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
         detail.update(numerator={"jql": plan.questions[0].jql, "count": numerator},
                       denominator={"jql": plan.questions[1].jql, "count": denominator})
         if denominator == 0:
-            return _fail(plan, f"the denominator JQL matched no issue: {plan.questions[1].jql}", detail)
+            return _no_value(plan, f"no issue matches the denominator yet: {plan.questions[1].jql}", detail)
         return Outcome(plan.subject_id, plan.subject_kind, kind, 100.0 * numerator / denominator,
                        detail=detail)
     if kind is SourceKind.JQL_SUM:
@@ -200,8 +228,11 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
         question = plan.questions[0]
         detail.update(jql=question.jql, field=question.field, agg=question.agg,
                       issues=aggregate["count"], with_value=aggregate["with_value"])
+        if aggregate["value"] is None and question.agg == "sum":
+            # A sum over nothing is 0 (no story points delivered yet); an average over nothing is undefined.
+            return Outcome(plan.subject_id, plan.subject_kind, kind, 0.0, detail=detail)
         if aggregate["value"] is None:
-            return _fail(plan, f"no issue matching the JQL has a value in {question.field}", detail)
+            return _no_value(plan, f"no issue matching the JQL has a value in {question.field} yet", detail)
         return Outcome(plan.subject_id, plan.subject_kind, kind, float(aggregate["value"]), detail=detail)
     if kind is SourceKind.MILESTONE:
         state = got[0]
@@ -218,7 +249,7 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
         if kpi_outcome is not None and kpi_outcome.error:
             return _fail(plan, f"KPI {plan.kpi}: {kpi_outcome.error}", detail)
         if kpi_outcome is None or kpi_outcome.value is None:
-            return _fail(plan, f"KPI {plan.kpi} has no value yet", detail)
+            return _no_value(plan, f"KPI {plan.kpi} has no value yet", detail)
         detail.update(kpi=plan.kpi, kpi_detail=kpi_outcome.detail)
         return Outcome(plan.subject_id, plan.subject_kind, kind, kpi_outcome.value, detail=detail)
     return _fail(plan, f"{kind.value} sources are not synced from Jira", detail)

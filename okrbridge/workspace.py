@@ -124,5 +124,5 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too)."""
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
-                    bands=ws.bands, links=links, only=only, progress=progress,
+                    bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
                     now=now or (lambda: datetime.now(UTC)))

@@ -56,7 +56,8 @@ def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool
             ws.close()
         last = run.syncs[-1]
         if as_json:
-            emit_json({"sandbox": server.url, "database": run.database_url, "checkins": run.checkins,
+            emit_json({"sandbox": server.url, "database": run.database_url, "config": str(run.config_file),
+                       "checkins": run.checkins,
                        "syncs": len(run.syncs), "last_sync": last.to_dict(),
                        "grades": [r.to_dict() for r in reports]})
         else:
@@ -67,8 +68,8 @@ def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool
             click.echo(f"Jira (sandbox):        {server.url}/rest/api/3/serverInfo   "
                        f"as {BOT_EMAIL} / {BOT_TOKEN}")
             click.echo(f"Confluence (sandbox):  {server.url}/pages/")
-            click.echo(f"Try: okrbridge --config <your file> history CO-1.1, or point database_url at "
-                       f"{run.database_url}")
+            click.echo(f"Explore the history: okrbridge --config {run.config_file} history CO-1.1\n"
+                       f"                     okrbridge --config {run.config_file} grades --nested")
         if serve:
             say("sandbox keeps running; Ctrl-C to stop")
             try:

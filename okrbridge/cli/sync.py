@@ -31,14 +31,21 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
+def _skipped_lines(report: SyncReport) -> list[str]:
+    """What was not synced, grouped by reason (manual KRs are many and expected: one line)."""
+    by_reason: dict[str, list[str]] = {}
+    for subject, reason in report.skipped.items():
+        by_reason.setdefault(reason, []).append(subject)
+    return [f"  not synced ({reason}): {', '.join(sorted(subjects))}"
+            for reason, subjects in sorted(by_reason.items())]
+
+
 def summary_text(report: SyncReport) -> str:
     """The human summary of a sync (or of a dry run's plan)."""
     if report.dry_run:
         lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
         lines += [f"  {q}" for q in report.planned]
-        if report.skipped:
-            lines.append(f"manual (values from check-ins, not synced): {', '.join(report.skipped)}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *_skipped_lines(report)])
     lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
              f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
              f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
@@ -46,6 +53,7 @@ def summary_text(report: SyncReport) -> str:
              f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
              f"removed {report.links_removed}"]
     lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
+    lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
     return "\n".join(lines)
 
@@ -60,7 +68,7 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
     subset = frozenset(only) if only else None
     with obj.workspace() as ws:
         if dry_run:
-            report = plan_only(ws.catalog, subset)
+            report = plan_only(ws.catalog, subset, calendar=ws.loaded.calendar)
         else:
             try:
                 jira = jira_connection(ws.settings)

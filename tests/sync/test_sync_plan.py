@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
 from okrbridge.domain import (
+    Aggregate,
     Catalog,
     Initiatives,
     KeyResult,
@@ -44,7 +49,7 @@ def test_identical_jql_is_asked_once_across_krs_and_kpis() -> None:
 
 def test_manual_krs_without_initiatives_are_skipped() -> None:
     plan = plan_sync(_catalog())
-    assert plan.skipped == ("K3",)
+    assert plan.skipped == {"K3": "manual: values come from check-ins"}
     assert "K3" not in {s.subject_id for s in plan.subjects}
 
 
@@ -80,11 +85,41 @@ def test_a_failed_question_fails_only_with_jiras_message() -> None:
     assert CONVERTED in (outcome.error or "")
 
 
-def test_a_zero_denominator_is_a_failure_not_a_division_error() -> None:
+def test_a_zero_denominator_means_no_value_yet_not_a_failure() -> None:
     plan = next(s for s in plan_sync(_catalog()).subjects if s.subject_id == "K1")
     answers = {Question("count", jql=CONVERTED): Answer(0), Question("count", jql=VISITS): Answer(0)}
     outcome = evaluate(plan, answers)
-    assert outcome.error and "denominator" in outcome.error
+    assert outcome.ok and outcome.value is None
+    assert outcome.no_value and VISITS in outcome.no_value
+
+
+@pytest.mark.parametrize(("agg", "value", "no_value"), [("sum", 0.0, None), ("avg", None, "no issue")])
+def test_a_sum_over_no_issue_is_zero_and_an_average_has_no_value(agg: str, value: float | None,
+                                                                 no_value: str | None) -> None:
+    source = Source(SourceKind.JQL_SUM, jql=VISITS, field="customfield_10016", agg=Aggregate(agg))
+    kr = KeyResult("K9", "Points", INCREASE, "O1", source=source)
+    catalog = Catalog(objectives=(Objective("O1", "Grow", "2026", key_results=(kr,)),))
+    [plan] = plan_sync(catalog).subjects
+    answers = {plan.questions[0]: Answer({"value": None, "count": 0, "with_value": 0})}
+    outcome = evaluate(plan, answers)
+    assert outcome.value == value
+    assert (outcome.no_value or "").startswith(no_value or "")
+    assert bool(outcome.no_value) == bool(no_value)
+
+
+@pytest.mark.parametrize(("at", "reason"), [
+    (datetime(2025, 12, 31, 23, tzinfo=UTC), "cycle 2026 has not started"),
+    (datetime(2027, 1, 1, tzinfo=UTC), "cycle 2026 is over"),
+])
+def test_krs_outside_their_objectives_cycle_are_not_synced(at: datetime, reason: str) -> None:
+    plan = plan_sync(_catalog(), at=at)
+    assert [s.subject_id for s in plan.subjects] == ["P1"]  # KPIs are ongoing
+    assert plan.skipped["K2"] == reason
+
+
+def test_krs_inside_their_cycle_are_synced() -> None:
+    plan = plan_sync(_catalog(), at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert {"K1", "K2", "K4", "K5"} <= {s.subject_id for s in plan.subjects}
 
 
 def test_kpi_sourced_kr_reuses_the_kpis_value_and_explains_it() -> None:
