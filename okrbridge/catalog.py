@@ -264,9 +264,15 @@ class _CatalogReader(_Reader):
         source = self._source(subject, at, entry.source, SourceKind)
         initiatives = Initiatives()
         if entry.initiatives is not None:
-            initiatives = Initiatives(jql=entry.initiatives.jql or None, epics=tuple(entry.initiatives.epics))
+            given = entry.initiatives
+            initiatives = Initiatives(jql=given.jql or None, epics=tuple(given.epics),
+                                      label=given.label or None)
             if not initiatives:
-                self.report(subject, at, ("initiatives",), "initiatives need a jql, a list of epics, or both")
+                self.report(subject, at, ("initiatives",),
+                            "initiatives need a jql, a label or a list of epics")
+            if given.label is not None and (not given.label.strip() or any(c.isspace() for c in given.label)):
+                self.report(subject, at, ("initiatives", "label"),
+                            f"{given.label!r} is not a Jira label: labels have no spaces")
             for i, key in enumerate(entry.initiatives.epics):
                 if not schema.ISSUE_KEY.match(key):
                     self.report(subject, at, ("initiatives", "epics", i), f"{key!r} is not a Jira issue key "

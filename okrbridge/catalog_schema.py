@@ -42,10 +42,11 @@ class _SourceIn(BaseModel):
 
 
 class _InitiativesIn(BaseModel):
-    """`initiatives = { jql = ..., epics = [...] }`: how to find the epics that drive a key result."""
+    """`initiatives = { jql = ..., label = ..., epics = [...] }`: the epics that drive a key result."""
 
     model_config = _STRICT
     jql: str | None = None
+    label: str | None = None
     epics: list[str] = []
 
 

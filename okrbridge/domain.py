@@ -135,13 +135,26 @@ class Measure:
 
 @dataclass(frozen=True)
 class Initiatives:
-    """How to find the Jira epics that drive a key result: a JQL, explicit keys, or both."""
+    """How to find the Jira epics that drive a key result: a JQL, a label, explicit keys, or several."""
 
     jql: str | None = None
     epics: tuple[str, ...] = ()
+    label: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.jql or self.epics)
+        return bool(self.jql or self.epics or self.label)
+
+    @property
+    def query(self) -> str | None:
+        """One JQL for the epics found by `jql` or by `label` (explicit `epics` are asked by key)."""
+        by_label = None
+        if self.label:
+            # Quoted: KR-style labels such as kr-CO-1.1 hold '.', a reserved JQL character.
+            escaped = self.label.replace("\\", "\\\\").replace('"', '\\"')
+            by_label = f'issuetype = Epic AND labels = "{escaped}"'
+        if self.jql and by_label:
+            return f"({self.jql}) OR ({by_label})"
+        return self.jql or by_label
 
 
 @dataclass(frozen=True)

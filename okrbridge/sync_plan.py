@@ -92,7 +92,7 @@ def _kr_plan(kr: KeyResult) -> SubjectPlan:
     src = kr.source
     initiatives = None
     if kr.initiatives:
-        initiatives = Question("epics", jql=kr.initiatives.jql or "", keys=tuple(kr.initiatives.epics))
+        initiatives = Question("epics", jql=kr.initiatives.query or "", keys=tuple(kr.initiatives.epics))
     questions = _value_questions(src.kind, src.jqls, src.field, src.agg, src.issue)
     if src.kind is SourceKind.MILESTONE and kr.measure.partial_credit and src.issue:
         # Partial credit scores a milestone by its epic's done ratio, so the epic's progress is a

@@ -300,11 +300,18 @@ def test_unknown_kinds_list_the_allowed_ones(write: Write, valid_okrs: str, old:
 
 
 @pytest.mark.parametrize("initiatives", ["{}", '{ jql = "" }', "{ epics = [] }"])
-def test_initiatives_need_a_jql_or_epics(write: Write, valid_okrs: str, initiatives: str) -> None:
+def test_initiatives_need_a_jql_a_label_or_epics(write: Write, valid_okrs: str, initiatives: str) -> None:
     text = valid_okrs.replace('initiatives = { jql = "issuetype = Epic AND labels = \\"kr-SALES-1.1\\"" }',
                               f"initiatives = {initiatives}")
     expect_error(write(text), "SALES-1.1", "initiatives", line_of(text, "initiatives ="),
-                 "initiatives need a jql, a list of epics, or both")
+                 "initiatives need a jql, a label or a list of epics")
+
+
+def test_an_initiatives_label_cannot_hold_a_space(write: Write, valid_okrs: str) -> None:
+    text = valid_okrs.replace('initiatives = { jql = "issuetype = Epic AND labels = \\"kr-SALES-1.1\\"" }',
+                              'initiatives = { label = "kr SALES-1.1" }')
+    expect_error(write(text), "SALES-1.1", "initiatives.label", line_of(text, "initiatives ="),
+                 "'kr SALES-1.1' is not a Jira label")
 
 
 def test_initiative_epics_must_be_issue_keys(write: Write, valid_okrs: str) -> None:

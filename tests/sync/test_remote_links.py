@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.sandbox.server import SandboxServer
 from okrbridge.sync import global_link_id
 from okrbridge.workspace import jira_connection, record_checkin, sync
+from tests.okr_files import two_kr_okrs
 from tests.sync.conftest import MakeWorkspace
 
 KR = "CO-1.1"
@@ -68,3 +69,16 @@ def test_a_manual_krs_link_shows_its_latest_check_in(cloud_sandbox: SandboxServe
     for epic in epics:
         [link] = _links(cloud_sandbox, epic, "CO-2.1")
         assert link.object["title"].endswith("· 0.50 at risk")  # type: ignore[attr-defined]
+
+
+def test_initiatives_by_label_find_the_same_epics_as_the_equivalent_jql(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    by_jql = "initiatives = { jql = 'issuetype = Epic AND labels = \"kr-ENG-1.2\"' }"
+    okrs = (two_kr_okrs()
+            .replace('id = "ENG-9.1"', f'id = "ENG-9.1"\n  {by_jql}')
+            .replace('id = "ENG-9.2"', 'id = "ENG-9.2"\n  initiatives = { label = "kr-ENG-1.2" }'))
+    ws = make_workspace(cloud_sandbox, okrs)
+    with jira_connection(ws.settings) as jira:
+        sync(ws, jira)
+    by_label = {i.epic_key for i in ws.store.initiatives_for("ENG-9.2")}
+    assert by_label and by_label == {i.epic_key for i in ws.store.initiatives_for("ENG-9.1")}

@@ -141,3 +141,11 @@ def test_milestone_with_partial_credit_carries_the_done_ratio() -> None:
     outcome = evaluate(plan, answers)
     assert outcome.value == 0.0
     assert outcome.done_ratio == 0.25
+
+
+def test_a_label_finds_epics_carrying_it_and_is_quoted_for_jql() -> None:
+    kr = KeyResult("K1.1", "Grow", INCREASE, "O1",
+                   initiatives=Initiatives(label="kr-K1.1", jql="project = WEB AND issuetype = Epic"))
+    catalog = Catalog(objectives=(Objective("O1", "Grow", "2026", key_results=(kr,)),))
+    [question] = plan_sync(catalog).epic_questions
+    assert question.jql == '(project = WEB AND issuetype = Epic) OR (issuetype = Epic AND labels = "kr-K1.1")'
