@@ -11,6 +11,7 @@ import click
 from okrbridge import textout
 from okrbridge.catalog import check_catalog_file
 from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
+from okrbridge.domain import SourceKind
 from okrbridge.workspace import grades as grades_of
 from okrbridge.workspace import record_checkin, resolve_period
 
@@ -48,6 +49,10 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
     """Record a manual VALUE for the key result or KPI SUBJECT."""
     with obj.workspace() as ws:
         snapshot = record_checkin(ws, subject, value, at=parse_moment(at, "--at"), note=note, author=author)
+        item = ws.catalog.key_result(subject) or ws.catalog.kpi(subject)
+        if item is not None and item.source.kind is not SourceKind.MANUAL:
+            click.echo(f"warning: {subject} is synced from Jira ({item.source.kind.value}); "
+                       "the next sync will store a newer value", err=True)
     if as_json:
         emit_json(textout.snapshot_dict(snapshot))
     else:

@@ -119,3 +119,10 @@ def test_sync_without_a_jira_url_says_what_to_set(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["sync"])
     assert result.exit_code == 1
     assert "jira.url" in result.output
+
+
+def test_a_checkin_on_a_jira_backed_kr_is_stored_with_a_warning(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["checkin", "CO-1.1", "2.2", "--at", "2026-03-01"])
+    assert result.exit_code == 0
+    assert "warning: CO-1.1 is synced from Jira (jql_ratio)" in result.stderr
+    assert runner.invoke(cli, ["checkin", "CO-1.2", "410"]).stderr == ""
