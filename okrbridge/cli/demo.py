@@ -65,9 +65,11 @@ def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool
                        f"into {run.database_url}\n{summary_text(last)}\n")
             for report in reports:
                 click.echo(textout.report_text(report))
-            click.echo(f"Jira (sandbox):        {server.url}/rest/api/3/serverInfo   "
+            jira_api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
+            click.echo(f"Jira (sandbox):        {server.url}{jira_api}/serverInfo   "
                        f"as {BOT_EMAIL} / {BOT_TOKEN}")
-            click.echo(f"Confluence (sandbox):  {server.url}/pages/")
+            click.echo(f"Confluence (sandbox):  {server.url}/pages/   "
+                       "as alice@example.com / sandbox-token-alice (while it runs: --serve)")
             click.echo(f"Explore the history: okrbridge --config {run.config_file} history CO-1.1\n"
                        f"                     okrbridge --config {run.config_file} grades --nested")
         if serve:
