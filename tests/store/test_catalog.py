@@ -179,7 +179,8 @@ def test_definitions_hold_each_item_as_data(loaded: Store) -> None:
     assert objective.definition["level"] == "company"
     assert team.visible_to == ["shop", "leadership"]
     assert launch.definition["source"]["issue"] == "SHOP-1"
-    assert launch.definition["initiatives"] == {"jql": "issuetype = Epic AND labels = kr-T-1.1", "epics": []}
+    assert launch.definition["initiatives"] == {"jql": "issuetype = Epic AND labels = kr-T-1.1", "epics": [],
+                                                 "label": None}
     assert launch.definition["measure"]["partial_credit"] is True
 
 
