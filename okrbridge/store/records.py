@@ -8,12 +8,15 @@ a bad value fails at its source rather than halfway through a run's transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from okrbridge.store.tables import RunStatus, SubjectKind
+
+_Key = TypeVar("_Key", str, tuple[str, str])
 
 CatalogKind = Literal["objective", "kr", "kpi"]
 
@@ -72,6 +75,15 @@ def _check_finite(name: str, value: float | None) -> None:
     """Refuse NaN and infinities, which JSON and SQL comparisons both mishandle."""
     if value is not None and not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def repeated(items: Iterable[_Key]) -> list[_Key]:
+    """The items that occur more than once, sorted (for stable error messages).
+
+    Shared by the catalog checks and the run-results checks, which both refuse a batch naming
+    one thing twice before any of it reaches a transaction.
+    """
+    return sorted(item for item, n in Counter(items).items() if n > 1)
 
 
 def _normalise_kind(record: NewSnapshot | Failure) -> None:

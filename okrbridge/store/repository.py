@@ -11,41 +11,37 @@ results) are made safe without application-level retries:
   forward in time, so two runs finishing out of order cannot regress each other's results.
 - A run's results are claimed by flipping its status away from "running" inside the same
   transaction, so the same results can never be written twice.
+
+This module keeps the transactions, locks and public signatures; the row work inside them lives
+in `catalog_rows` (catalog upsert, KR/KPI lookup), `run_rows` (run results) and `convert` (rows
+to the frozen records callers get), so each can be read without the others.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, and_, func, insert, or_, text, update
-from sqlalchemy import select as select_columns
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, CursorResult, make_url
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
-from okrbridge.store import definitions
+from okrbridge.store import catalog_rows, convert, run_rows
 from okrbridge.store.engine import SQLITE_BEGIN_OPTION, make_engine
 from okrbridge.store.engine import downgrade as _downgrade
 from okrbridge.store.engine import migrate as _migrate
 from okrbridge.store.records import (
     CatalogChanges,
-    CatalogConflict,
-    CatalogItem,
-    CatalogKind,
     Failure,
     Initiative,
     InitiativeRecord,
     NewSnapshot,
-    RunAlreadyFinished,
     RunError,
     Snapshot,
-    StoreError,
     SubjectState,
     SyncRun,
     UnknownRun,
@@ -58,8 +54,6 @@ from okrbridge.store.tables import (
     ObjectiveRow,
     RunStatus,
     SnapshotRow,
-    StoreModel,
-    SubjectKind,
     SubjectStateRow,
     SyncRunRow,
 )
@@ -69,9 +63,6 @@ _CATALOG_LOCK_KEY = 0x6F6B72_636174
 
 _RUN_RESULTS_LOCK_KEY = 0x6F6B72_72756E
 """PostgreSQL advisory lock id that serialises writing run results ("okr" "run" in hex)."""
-
-_CatalogRow = TypeVar("_CatalogRow", ObjectiveRow, KeyResultRow, KpiRow)
-_Key = TypeVar("_Key", str, tuple[str, str])
 
 
 def _utcnow() -> datetime:
@@ -86,416 +77,6 @@ def _as_utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _table(name: str) -> Table:
-    """A store table by name, for Core statements (upserts, bulk updates)."""
-    return StoreModel.metadata.tables[name]
-
-
-class _ChangeLog:
-    """Collects what a catalog load did, in the order it happened."""
-
-    def __init__(self) -> None:
-        self.added: list[CatalogItem] = []
-        self.updated: list[CatalogItem] = []
-        self.archived: list[CatalogItem] = []
-        self.restored: list[CatalogItem] = []
-        self.unchanged = 0
-
-    def result(self) -> CatalogChanges:
-        """The frozen summary."""
-        return CatalogChanges(
-            added=tuple(self.added),
-            updated=tuple(self.updated),
-            archived=tuple(self.archived),
-            restored=tuple(self.restored),
-            unchanged=self.unchanged,
-        )
-
-
-def _repeated(items: Iterable[_Key]) -> list[_Key]:
-    """The items that occur more than once, sorted (for stable error messages)."""
-    return sorted(item for item, n in Counter(items).items() if n > 1)
-
-
-def _check_catalog_ids(catalog: Catalog) -> None:
-    """Refuse a catalog whose ids would collide in the store's tables or in snapshots."""
-    for kind, ids in (
-        ("objective", [o.id for o in catalog.objectives]),
-        ("key result", [kr.id for kr in catalog.key_results()]),
-        ("KPI", [k.id for k in catalog.kpis]),
-    ):
-        duplicates = _repeated(ids)
-        if duplicates:
-            raise CatalogConflict(f"{kind} id used more than once: {', '.join(duplicates)}")
-    # Snapshots and subject state are keyed by subject id alone, so a KR and a KPI cannot share one.
-    shared = sorted({kr.id for kr in catalog.key_results()} & {k.id for k in catalog.kpis})
-    if shared:
-        raise CatalogConflict(f"id used by both a key result and a KPI: {', '.join(shared)}")
-
-
-def _apply_catalog(
-    session: Session,
-    model: type[_CatalogRow],
-    kind: CatalogKind,
-    wanted: Mapping[str, dict[str, Any]],
-    now: datetime,
-    log: _ChangeLog,
-) -> None:
-    """Upsert one catalog table to `wanted` (id -> column values) and archive what is missing.
-
-    Rows whose content hash matches are left untouched, so an unchanged catalog writes nothing.
-    """
-    existing = {row.id: row for row in session.exec(select(model))}
-    for item_id, values in wanted.items():
-        row = existing.get(item_id)
-        if row is None:
-            session.add(model(id=item_id, created_at=now, updated_at=now, archived_at=None, **values))
-            log.added.append(CatalogItem(kind, item_id))
-            continue
-        if row.archived_at is None and row.content_hash == values["content_hash"]:
-            log.unchanged += 1
-            continue
-        (log.restored if row.archived_at is not None else log.updated).append(CatalogItem(kind, item_id))
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.archived_at = None
-        row.updated_at = now
-    for item_id, row in existing.items():
-        if item_id not in wanted and row.archived_at is None:
-            row.archived_at = now
-            row.updated_at = now
-            log.archived.append(CatalogItem(kind, item_id))
-    # Flush per table: key results reference objectives, and rows here carry no relationships
-    # from which the unit of work could infer that order.
-    session.flush()
-
-
-def _catalog_values(catalog: Catalog) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Column values for every objective, key result and KPI of the catalog, keyed by id."""
-    objectives: dict[str, dict[str, Any]] = {}
-    key_results: dict[str, dict[str, Any]] = {}
-    kpis: dict[str, dict[str, Any]] = {}
-    for objective in catalog.objectives:
-        definition = definitions.objective_definition(objective)
-        objectives[objective.id] = {
-            "title": objective.title,
-            "cycle": objective.cycle,
-            "level": objective.level.value,
-            "team": objective.team,
-            "owner": objective.owner,
-            # okrs.toml writes "no parent" as parent = "".
-            "parent": objective.parent or None,
-            "visible_to": list(objective.visible_to),
-            "definition": definition,
-            "content_hash": definitions.content_hash(definition),
-        }
-        for kr in objective.key_results:
-            definition = definitions.key_result_definition(kr, objective.id)
-            key_results[kr.id] = {
-                "objective_id": objective.id,
-                "title": kr.title,
-                "owner": kr.owner,
-                "weight": kr.weight,
-                "unit": kr.unit,
-                "measure_kind": kr.measure.kind.value,
-                "source_kind": kr.source.kind.value,
-                "definition": definition,
-                "content_hash": definitions.content_hash(definition),
-            }
-    for kpi in catalog.kpis:
-        definition = definitions.kpi_definition(kpi)
-        kpis[kpi.id] = {
-            "name": kpi.name,
-            "direction": kpi.direction.value,
-            "unit": kpi.unit,
-            "team": kpi.team,
-            "owner": kpi.owner,
-            "visible_to": list(kpi.visible_to),
-            "source_kind": kpi.source.kind.value,
-            "definition": definition,
-            "content_hash": definitions.content_hash(definition),
-        }
-    return objectives, key_results, kpis
-
-
-class _Subject:
-    """What the store knows about a KR or KPI id when recording values for it."""
-
-    def __init__(self, kind: SubjectKind, source_kind: str, archived_at: datetime | None) -> None:
-        self.kind = kind
-        self.source_kind = source_kind
-        self.archived_at = archived_at
-
-
-def _find_subjects(session: Session, subject_ids: Collection[str]) -> dict[str, _Subject]:
-    """The KRs and KPIs among `subject_ids`, archived ones included; an active one wins a tie."""
-    found: dict[str, _Subject] = {}
-    if not subject_ids:
-        return found
-    ids = list(subject_ids)
-    for kpi in session.exec(select(KpiRow).where(col(KpiRow.id).in_(ids))):
-        found[kpi.id] = _Subject(SubjectKind.KPI, kpi.source_kind, kpi.archived_at)
-    for kr in session.exec(select(KeyResultRow).where(col(KeyResultRow.id).in_(ids))):
-        if kr.id not in found or kr.archived_at is None:
-            found[kr.id] = _Subject(SubjectKind.KR, kr.source_kind, kr.archived_at)
-    return found
-
-
-def _require_subjects(session: Session, subject_ids: Collection[str]) -> dict[str, _Subject]:
-    """Like _find_subjects, raising UnknownSubject for the first id (in order) never catalogued."""
-    found = _find_subjects(session, subject_ids)
-    for subject_id in subject_ids:
-        if subject_id not in found:
-            raise UnknownSubject(subject_id)
-    return found
-
-
-def _insert_statement(session: Session, table: Table) -> Any:
-    """The dialect's INSERT that supports ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise StoreError(f"the store supports SQLite and PostgreSQL, not {dialect}")
-
-
-def _write_subject_states(
-    session: Session,
-    run_id: int,
-    snapshots: Sequence[NewSnapshot],
-    failures: Sequence[tuple[Failure, datetime]],
-    subjects: Mapping[str, _Subject],
-) -> None:
-    """Mark the run's successes fresh and its failures stale, keeping each last success time.
-
-    A row only moves forward: an attempt older than the one stored (a slower run finishing after
-    a newer one) is ignored, so results can never regress.
-    """
-    rows: list[dict[str, Any]] = [
-        {
-            "subject_id": s.subject_id,
-            "subject_kind": subjects[s.subject_id].kind.value,
-            "last_success_at": s.taken_at,
-            "last_attempt_at": s.taken_at,
-            "stale": False,
-            "error": None,
-            "last_sync_run_id": run_id,
-        }
-        for s in snapshots
-    ]
-    rows += [
-        {
-            "subject_id": f.subject_id,
-            "subject_kind": subjects[f.subject_id].kind.value,
-            "last_success_at": None,
-            "last_attempt_at": at,
-            "stale": True,
-            "error": f.error,
-            "last_sync_run_id": run_id,
-        }
-        for f, at in failures
-    ]
-    if not rows:
-        return
-    table = _table("subject_state")
-    stmt = _insert_statement(session, table)
-    new = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.subject_id],
-        set_={
-            "subject_kind": new.subject_kind,
-            # A failure carries no success time: keep the stored one (the last good snapshot's).
-            "last_success_at": func.coalesce(new.last_success_at, table.c.last_success_at),
-            "last_attempt_at": new.last_attempt_at,
-            "stale": new.stale,
-            "error": new.error,
-            "last_sync_run_id": new.last_sync_run_id,
-        },
-        where=or_(table.c.last_attempt_at.is_(None), table.c.last_attempt_at <= new.last_attempt_at),
-    )
-    session.execute(stmt, rows)
-
-
-def _write_initiatives(
-    session: Session,
-    run_id: int,
-    initiatives: Sequence[InitiativeRecord],
-    resolved_kr_ids: Collection[str],
-    synced_at: datetime,
-) -> None:
-    """Upsert the run's epics and mark removed the ones its resolved KRs no longer list.
-
-    Epic lists only move forward in time: a KR whose epics a newer run has already recorded
-    (a stored row synced or removed after this run) is skipped entirely, so a slow run finishing
-    late can neither revive an epic the newer run dropped nor drop one it found.
-    """
-    table = _table("initiative")
-    newer = {
-        kr_id
-        for kr_id, seen_at, removed_at in session.execute(
-            select_columns(table.c.kr_id, table.c.synced_at, table.c.removed_at).where(
-                table.c.kr_id.in_(list(resolved_kr_ids))
-            )
-        )
-        if max(seen_at, removed_at or seen_at) > synced_at
-    }
-    initiatives = [i for i in initiatives if i.kr_id not in newer]
-    resolved_kr_ids = [kr_id for kr_id in resolved_kr_ids if kr_id not in newer]
-    if initiatives:
-        stmt = _insert_statement(session, table)
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.epic_key, table.c.kr_id],
-            set_={
-                **{
-                    name: getattr(new, name)
-                    for name in (
-                        "summary",
-                        "status",
-                        "status_category",
-                        "done",
-                        "progress",
-                        "children_done",
-                        "children_total",
-                        "url",
-                        "last_sync_run_id",
-                        "synced_at",
-                    )
-                },
-                "removed_at": None,
-            },
-            where=table.c.synced_at <= new.synced_at,
-        )
-        session.execute(
-            stmt,
-            [
-                {
-                    "epic_key": i.epic_key,
-                    "kr_id": i.kr_id,
-                    "summary": i.summary,
-                    "status": i.status,
-                    "status_category": i.status_category,
-                    "done": i.done,
-                    "progress": i.progress,
-                    "children_done": i.children_done,
-                    "children_total": i.children_total,
-                    "url": i.url,
-                    "last_sync_run_id": run_id,
-                    "synced_at": synced_at,
-                    "removed_at": None,
-                }
-                for i in initiatives
-            ],
-        )
-    epics_by_kr: dict[str, set[str]] = {kr_id: set() for kr_id in resolved_kr_ids}
-    for i in initiatives:
-        epics_by_kr.setdefault(i.kr_id, set()).add(i.epic_key)
-    for kr_id, epic_keys in sorted(epics_by_kr.items()):
-        session.execute(
-            update(table)
-            .where(
-                and_(
-                    table.c.kr_id == kr_id,
-                    table.c.removed_at.is_(None),
-                    table.c.synced_at < synced_at,
-                    table.c.epic_key.not_in(sorted(epic_keys)),
-                )
-            )
-            .values(removed_at=synced_at, last_sync_run_id=run_id)
-        )
-
-
-def _validate_results(
-    snapshots: Sequence[NewSnapshot],
-    failures: Sequence[Failure],
-    initiatives: Sequence[InitiativeRecord],
-) -> None:
-    """Refuse results that would be ambiguous: a subject twice, or both synced and failed."""
-    synced = [s.subject_id for s in snapshots]
-    failed = [f.subject_id for f in failures]
-    for what, ids in (("snapshot", synced), ("failure", failed)):
-        repeated = _repeated(ids)
-        if repeated:
-            raise ValueError(f"more than one {what} in one run for: {', '.join(repeated)}")
-    both = sorted(set(synced) & set(failed))
-    if both:
-        raise ValueError(f"both a snapshot and a failure in one run for: {', '.join(both)}")
-    keys = [(i.epic_key, i.kr_id) for i in initiatives]
-    repeated_keys = _repeated(keys)
-    if repeated_keys:
-        raise ValueError(f"initiative listed twice in one run: {repeated_keys}")
-
-
-def _snapshot(row: SnapshotRow) -> Snapshot:
-    """The public, frozen form of a snapshot row."""
-    assert row.id is not None  # rows are read back or flushed before conversion
-    return Snapshot(
-        id=row.id,
-        subject_id=row.subject_id,
-        subject_kind=SubjectKind(row.subject_kind),
-        taken_at=row.taken_at,
-        value=row.value,
-        score=row.score,
-        source_kind=row.source_kind,
-        source_detail=dict(row.source_detail),
-        sync_run_id=row.sync_run_id,
-        note=row.note,
-        author=row.author,
-    )
-
-
-def _reading(row: SnapshotRow) -> Reading:
-    """A snapshot as grading reads it; `detail` explains the value (source, note, author)."""
-    detail: dict[str, Any] = {**row.source_detail, "source_kind": row.source_kind}
-    if row.note is not None:
-        detail["note"] = row.note
-    if row.author is not None:
-        detail["author"] = row.author
-    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value, detail=detail)
-
-
-def _run(row: SyncRunRow) -> SyncRun:
-    """The public, frozen form of a sync run row."""
-    assert row.id is not None
-    return SyncRun(
-        id=row.id,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        status=RunStatus(row.status),
-        deployment=row.deployment,
-        counts=dict(row.counts),
-        errors=list(row.errors),
-        dry_run=row.dry_run,
-    )
-
-
-def _state(row: SubjectStateRow) -> SubjectState:
-    """The public, frozen form of a subject state row."""
-    return SubjectState(
-        subject_id=row.subject_id,
-        subject_kind=SubjectKind(row.subject_kind),
-        last_success_at=row.last_success_at,
-        last_attempt_at=row.last_attempt_at,
-        stale=row.stale,
-        error=row.error,
-        last_sync_run_id=row.last_sync_run_id,
-    )
-
-
-def _initiative(row: InitiativeRow) -> Initiative:
-    """The public, frozen form of an initiative row."""
-    return Initiative(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Initiative)})
-
-
-def _finished_status(status: RunStatus | str) -> RunStatus:
-    """A run's final status; "running" is not one."""
-    final = RunStatus(status)
-    if final is RunStatus.RUNNING:
-        raise ValueError("a run cannot finish with status 'running'")
-    return final
-
-
 class Store:
     """The okrbridge database: SQLite (`sqlite:///path.db`) or PostgreSQL (`postgresql+psycopg://...`).
 
@@ -508,6 +89,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, echo=echo)
 
     def __repr__(self) -> str:
+        """The URL with its password hidden, so logging a Store leaks no credentials."""
         return f"Store({self.url.render_as_string(hide_password=True)!r})"
 
     def close(self) -> None:
@@ -547,15 +129,15 @@ class Store:
         serialised. Raises CatalogConflict for ids the store cannot key unambiguously.
         """
         when = _as_utc(now, "now") if now is not None else _utcnow()
-        _check_catalog_ids(catalog)
-        objectives, key_results, kpis = _catalog_values(catalog)
-        log = _ChangeLog()
+        catalog_rows.check_catalog_ids(catalog)
+        objectives, key_results, kpis = catalog_rows.catalog_values(catalog)
+        log = catalog_rows.ChangeLog()
         with self.session(write=True) as session:
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CATALOG_LOCK_KEY})
-            _apply_catalog(session, ObjectiveRow, "objective", objectives, when, log)
-            _apply_catalog(session, KeyResultRow, "kr", key_results, when, log)
-            _apply_catalog(session, KpiRow, "kpi", kpis, when, log)
+            catalog_rows.apply_catalog(session, ObjectiveRow, "objective", objectives, when, log)
+            catalog_rows.apply_catalog(session, KeyResultRow, "kr", key_results, when, log)
+            catalog_rows.apply_catalog(session, KpiRow, "kpi", kpis, when, log)
         return log.result()
 
     # -- manual check-ins -------------------------------------------------------------------
@@ -578,7 +160,7 @@ class Store:
         # Reuse NewSnapshot's checks so check-ins and syncs refuse the same bad numbers.
         checked = NewSnapshot(subject_id, taken_at, value, score)
         with self.session(write=True) as session:
-            subject = _find_subjects(session, [subject_id]).get(subject_id)
+            subject = catalog_rows.find_subjects(session, [subject_id]).get(subject_id)
             if subject is None or subject.archived_at is not None:
                 raise UnknownSubject(subject_id, subject.archived_at if subject else None)
             row = SnapshotRow(
@@ -594,7 +176,7 @@ class Store:
             )
             session.add(row)
             session.flush()
-            return _snapshot(row)
+            return convert.to_snapshot(row)
 
     # -- sync runs --------------------------------------------------------------------------
 
@@ -629,10 +211,11 @@ class Store:
 
         Raises UnknownRun, or RunAlreadyFinished when the run has already finished.
         """
-        final = _finished_status(status)
+        final = run_rows.finished_status(status)
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
         with self.session(write=True) as session:
-            return _run(self._claim_run(session, run_id, final, when, dict(counts or {}), list(errors)))
+            run = run_rows.claim_run(session, run_id, final, when, dict(counts or {}), list(errors))
+            return convert.to_sync_run(run)
 
     def write_run_results(
         self,
@@ -667,13 +250,13 @@ class Store:
         ValueError for ambiguous results, results for a dry run, or initiatives for a KPI.
         """
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
-        final = _finished_status(status or (RunStatus.PARTIAL if failures else RunStatus.SUCCEEDED))
+        final = run_rows.finished_status(status or (RunStatus.PARTIAL if failures else RunStatus.SUCCEEDED))
         run_counts = (
             dict(counts) if counts is not None else {"synced": len(snapshots), "failed": len(failures)}
         )
         run_errors = list(errors)
         try:
-            _validate_results(snapshots, failures, initiatives)
+            run_rows.validate_results(snapshots, failures, initiatives)
             # Normalise every time up front: a naive one must fail before anything is written.
             new_snapshots = [
                 dataclasses.replace(s, taken_at=_as_utc(s.taken_at, "taken_at")) for s in snapshots
@@ -687,84 +270,14 @@ class Store:
                     session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_RESULTS_LOCK_KEY}
                     )
-                run = self._claim_run(session, run_id, final, when, run_counts, run_errors)
-                if run.dry_run and (snapshots or failures or initiatives):
-                    raise ValueError(f"sync run {run_id} is a dry run: it stores no results")
-                subject_ids = [s.subject_id for s in snapshots] + [f.subject_id for f in failures]
-                subjects = _require_subjects(session, subject_ids)
-                given_records: list[NewSnapshot | Failure] = [*snapshots, *failures]
-                for given in given_records:
-                    actual = subjects[given.subject_id].kind
-                    if given.subject_kind is not None and given.subject_kind is not actual:
-                        raise ValueError(
-                            f"{given.subject_id} is a {actual.value}, not a {given.subject_kind.value}"
-                        )
-                initiative_kr_ids = list(
-                    dict.fromkeys(
-                        [i.kr_id for i in initiatives]
-                        if initiative_krs is None
-                        else [*initiative_krs, *(i.kr_id for i in initiatives)]
-                    )
+                run = run_rows.claim_run(session, run_id, final, when, run_counts, run_errors)
+                run_rows.write_results(
+                    session, run, new_snapshots, timed_failures, initiatives, initiative_krs, when
                 )
-                kr_subjects = _require_subjects(session, initiative_kr_ids)
-                not_krs = sorted(k for k, s in kr_subjects.items() if s.kind is not SubjectKind.KR)
-                if not_krs:
-                    raise ValueError(f"initiatives drive key results, and {', '.join(not_krs)} is a KPI")
-                if new_snapshots:
-                    # One bulk INSERT through Core: building an ORM object per snapshot cost
-                    # two thirds of a 2,000-KR run's write and none of them is used afterwards.
-                    session.execute(
-                        insert(_table(SnapshotRow.__tablename__)),
-                        [
-                            {
-                                "subject_id": s.subject_id,
-                                "subject_kind": subjects[s.subject_id].kind.value,
-                                "taken_at": s.taken_at,
-                                "value": s.value,
-                                "score": s.score,
-                                "source_kind": s.source_kind or subjects[s.subject_id].source_kind,
-                                "source_detail": dict(s.source_detail),
-                                "sync_run_id": run_id,
-                            }
-                            for s in new_snapshots
-                        ],
-                    )
-                _write_subject_states(session, run_id, new_snapshots, timed_failures, subjects)
-                _write_initiatives(session, run_id, initiatives, initiative_kr_ids, when)
-                return _run(run)
+                return convert.to_sync_run(run)
         except BaseException as exc:
             self._mark_failed(run_id, when, run_counts, [*run_errors, f"results not stored: {exc}"], exc)
             raise
-
-    def _claim_run(
-        self,
-        session: Session,
-        run_id: int,
-        status: RunStatus,
-        finished_at: datetime,
-        counts: dict[str, int],
-        errors: list[RunError],
-    ) -> SyncRunRow:
-        """Finish a running run inside `session`; the row lock this takes makes a second writer wait.
-
-        Only a run still "running" is updated, so concurrent or repeated writers of one run find
-        it finished and get RunAlreadyFinished instead of storing its results twice.
-        """
-        runs = _table("sync_run")
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(runs)
-                .where(and_(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value))
-                .values(status=status.value, finished_at=finished_at, counts=counts, errors=errors)
-            ),
-        )
-        row = session.get(SyncRunRow, run_id, populate_existing=True)
-        if row is None:
-            raise UnknownRun(run_id)
-        if result.rowcount != 1:
-            raise RunAlreadyFinished(run_id, row.status)
-        return row
 
     def _mark_failed(
         self,
@@ -778,16 +291,9 @@ class Store:
 
         A failure to do so must not hide the original error, so it is attached to it as a note.
         """
-        runs = _table("sync_run")
         try:
             with self.session(write=True) as session:
-                session.execute(
-                    update(runs)
-                    .where(and_(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value))
-                    .values(
-                        status=RunStatus.FAILED.value, finished_at=finished_at, counts=counts, errors=errors
-                    )
-                )
+                run_rows.finish_if_running(session, run_id, RunStatus.FAILED, finished_at, counts, errors)
         except Exception as secondary:
             cause.add_note(f"and sync run {run_id} could not be marked failed: {secondary}")
 
@@ -814,7 +320,7 @@ class Store:
             stmt = stmt.where(col(SnapshotRow.taken_at) < _as_utc(until, "until"))
         with self.session() as session:
             for row in session.exec(stmt):
-                result.setdefault(row.subject_id, []).append(_reading(row))
+                result.setdefault(row.subject_id, []).append(convert.to_reading(row))
         return result
 
     def history(self, subject_id: str) -> list[Snapshot]:
@@ -824,14 +330,14 @@ class Store:
         """
         with self.session() as session:
             rows = [
-                _snapshot(row)
+                convert.to_snapshot(row)
                 for row in session.exec(
                     select(SnapshotRow)
                     .where(SnapshotRow.subject_id == subject_id)
                     .order_by(col(SnapshotRow.taken_at), col(SnapshotRow.id))
                 )
             ]
-            if not rows and not _find_subjects(session, [subject_id]):
+            if not rows and not catalog_rows.find_subjects(session, [subject_id]):
                 raise UnknownSubject(subject_id)
         return rows
 
@@ -844,7 +350,7 @@ class Store:
                 .order_by(col(SnapshotRow.taken_at).desc(), col(SnapshotRow.id).desc())
                 .limit(1)
             ).first()
-            return _snapshot(row) if row is not None else None
+            return convert.to_snapshot(row) if row is not None else None
 
     def subject_states(self, subject_ids: Iterable[str] | None = None) -> dict[str, SubjectState]:
         """Sync state per KR/KPI that has been synced at least once (optionally only some ids)."""
@@ -852,7 +358,7 @@ class Store:
         if subject_ids is not None:
             stmt = stmt.where(col(SubjectStateRow.subject_id).in_(list(subject_ids)))
         with self.session() as session:
-            return {row.subject_id: _state(row) for row in session.exec(stmt)}
+            return {row.subject_id: convert.to_subject_state(row) for row in session.exec(stmt)}
 
     def initiatives_for(self, kr_id: str, include_removed: bool = False) -> list[Initiative]:
         """The epics driving a key result, by epic key; removed ones only when asked for."""
@@ -869,7 +375,7 @@ class Store:
             stmt = stmt.where(col(InitiativeRow.removed_at).is_(None))
         stmt = stmt.order_by(col(InitiativeRow.kr_id), col(InitiativeRow.epic_key))
         with self.session() as session:
-            return [_initiative(row) for row in session.exec(stmt)]
+            return [convert.to_initiative(row) for row in session.exec(stmt)]
 
     def runs(self, limit: int = 20) -> list[SyncRun]:
         """The most recent sync runs, newest first."""
@@ -879,7 +385,7 @@ class Store:
                 .order_by(col(SyncRunRow.started_at).desc(), col(SyncRunRow.id).desc())
                 .limit(limit)
             )
-            return [_run(row) for row in session.exec(stmt)]
+            return [convert.to_sync_run(row) for row in session.exec(stmt)]
 
     def run(self, run_id: int) -> SyncRun:
         """One sync run by id; raises UnknownRun."""
@@ -887,4 +393,4 @@ class Store:
             row = session.get(SyncRunRow, run_id)
             if row is None:
                 raise UnknownRun(run_id)
-            return _run(row)
+            return convert.to_sync_run(row)

@@ -24,7 +24,7 @@ from okrbridge.store import (
     SubjectKind,
     UnknownRun,
     UnknownSubject,
-    repository,
+    run_rows,
 )
 from okrbridge.store.tables import InitiativeRow, SnapshotRow, SubjectStateRow
 
@@ -136,7 +136,7 @@ def test_a_failure_midway_stores_nothing_of_the_run_and_marks_it_failed(
         # Runs after the snapshots and subject states of the run have been flushed.
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(repository, "_write_initiatives", explode)
+    monkeypatch.setattr(run_rows, "_write_initiatives", explode)
     broken = loaded.start_run(started_at=T1)
     with pytest.raises(RuntimeError, match="disk full"):
         loaded.write_run_results(

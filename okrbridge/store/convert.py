@@ -1,0 +1,83 @@
+"""Table rows turned into the frozen records the store hands back.
+
+Rows are mutable and tied to a session, so no row leaves the store: every read converts through
+here. Keeping the converters in one place means a new column reaches callers by one edit, and the
+query code in `Store` stays about what to read rather than how to present it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from okrbridge.domain import Reading
+from okrbridge.store.records import Initiative, Snapshot, SubjectState, SyncRun
+from okrbridge.store.tables import (
+    InitiativeRow,
+    RunStatus,
+    SnapshotRow,
+    SubjectKind,
+    SubjectStateRow,
+    SyncRunRow,
+)
+
+
+def to_snapshot(row: SnapshotRow) -> Snapshot:
+    """The public, frozen form of a snapshot row."""
+    assert row.id is not None  # rows are read back or flushed before conversion
+    return Snapshot(
+        id=row.id,
+        subject_id=row.subject_id,
+        subject_kind=SubjectKind(row.subject_kind),
+        taken_at=row.taken_at,
+        value=row.value,
+        score=row.score,
+        source_kind=row.source_kind,
+        source_detail=dict(row.source_detail),
+        sync_run_id=row.sync_run_id,
+        note=row.note,
+        author=row.author,
+    )
+
+
+def to_reading(row: SnapshotRow) -> Reading:
+    """A snapshot as grading reads it; `detail` explains the value (source, note, author)."""
+    detail: dict[str, Any] = {**row.source_detail, "source_kind": row.source_kind}
+    if row.note is not None:
+        detail["note"] = row.note
+    if row.author is not None:
+        detail["author"] = row.author
+    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value, detail=detail)
+
+
+def to_sync_run(row: SyncRunRow) -> SyncRun:
+    """The public, frozen form of a sync run row."""
+    assert row.id is not None
+    return SyncRun(
+        id=row.id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=RunStatus(row.status),
+        deployment=row.deployment,
+        counts=dict(row.counts),
+        errors=list(row.errors),
+        dry_run=row.dry_run,
+    )
+
+
+def to_subject_state(row: SubjectStateRow) -> SubjectState:
+    """The public, frozen form of a subject state row."""
+    return SubjectState(
+        subject_id=row.subject_id,
+        subject_kind=SubjectKind(row.subject_kind),
+        last_success_at=row.last_success_at,
+        last_attempt_at=row.last_attempt_at,
+        stale=row.stale,
+        error=row.error,
+        last_sync_run_id=row.last_sync_run_id,
+    )
+
+
+def to_initiative(row: InitiativeRow) -> Initiative:
+    """The public, frozen form of an initiative row."""
+    return Initiative(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Initiative)})
