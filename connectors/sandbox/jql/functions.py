@@ -243,6 +243,12 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
     return as_utc(moment).astimezone(tz).date()
 
 
+def minute(moment: datetime) -> datetime:
+    """An instant truncated to the minute, the resolution of JQL date literals (so a date-time
+    compared with `=` matches within the minute)."""
+    return moment.replace(second=0, microsecond=0)
+
+
 def day_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     """Start and last millisecond (aware UTC) of the local day holding `moment` (for `ON`)."""
     local = as_utc(moment).astimezone(tz)
