@@ -126,3 +126,15 @@ def test_a_checkin_on_a_jira_backed_kr_is_stored_with_a_warning(runner: CliRunne
     assert result.exit_code == 0
     assert "warning: CO-1.1 is synced from Jira (jql_ratio)" in result.stderr
     assert runner.invoke(cli, ["checkin", "CO-1.2", "410"]).stderr == ""
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    readme = README.read_text(encoding="utf-8")
+    [command] = [line.split("#")[0].strip() for line in readme.splitlines() if line.endswith("# the tests")]
+    ci_lines = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci_lines[-1].strip() == command
+
+
+def test_the_readme_quick_start_runs_the_demo() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert "python3 -m pip install -e . && okrbridge demo" in readme
