@@ -18,6 +18,7 @@ from okrbridge.domain import (
     Source,
     SourceKind,
 )
+from okrbridge.store import InitiativeRecord
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """A fixed instant the tests count from."""
@@ -99,3 +100,17 @@ def without_key_result(catalog: Catalog, kr_id: str) -> Catalog:
         for o in catalog.objectives
     )
     return replace(catalog, objectives=objectives)
+
+
+# An epic driving T-1.1 with 1 of 4 children done; tests vary it with dataclasses.replace.
+EPIC = InitiativeRecord(
+    epic_key="SHOP-7",
+    kr_id="T-1.1",
+    summary="One-page checkout",
+    status="In Progress",
+    status_category="indeterminate",
+    done=False,
+    children_done=1,
+    children_total=4,
+    url="https://jira.example/browse/SHOP-7",
+)

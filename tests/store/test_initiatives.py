@@ -9,19 +9,9 @@ import pytest
 
 from okrbridge.store import InitiativeRecord, Store
 
-from .support import T0
+from .support import EPIC, T0
 
-EPIC_A = InitiativeRecord(
-    epic_key="SHOP-7",
-    kr_id="T-1.1",
-    summary="One-page checkout",
-    status="In Progress",
-    status_category="indeterminate",
-    done=False,
-    children_done=1,
-    children_total=4,
-    url="https://jira.example/browse/SHOP-7",
-)
+EPIC_A = EPIC
 EPIC_B = replace(EPIC_A, epic_key="SHOP-9", summary="Saved cards", children_done=0, children_total=2)
 
 

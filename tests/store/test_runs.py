@@ -15,7 +15,6 @@ from sqlmodel import select
 from okrbridge.domain import Catalog
 from okrbridge.store import (
     Failure,
-    InitiativeRecord,
     NewSnapshot,
     RunAlreadyFinished,
     RunError,
@@ -28,21 +27,12 @@ from okrbridge.store import (
 )
 from okrbridge.store.tables import InitiativeRow, SnapshotRow, SubjectStateRow
 
+from .support import EPIC as SHOP_EPIC
 from .support import T0
 
 T1 = T0 + timedelta(hours=1)
 T2 = T0 + timedelta(hours=2)
-EPIC = InitiativeRecord(
-    epic_key="SHOP-7",
-    kr_id="T-1.1",
-    summary="One-page checkout",
-    status="In Progress",
-    status_category="indeterminate",
-    done=False,
-    children_done=3,
-    children_total=4,
-    url="https://jira.example/browse/SHOP-7",
-)
+EPIC = replace(SHOP_EPIC, children_done=3)
 
 
 def synced(subject_id: str, value: float, at: Any = T0, **detail: Any) -> NewSnapshot:
