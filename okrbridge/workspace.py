@@ -72,13 +72,16 @@ def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime
 
 def import_checkins(ws: Workspace, checkins: list[Checkin], *, author: str = "sample") -> int:
     """Record check-ins not stored yet (same subject, time and value); returns how many were new."""
+    stored: dict[str, set[tuple[datetime, float | None]]] = {}
     added = 0
     for checkin in checkins:
-        stored = {(s.taken_at, s.value) for s in ws.store.history(checkin.subject_id)}
-        if (checkin.at, checkin.value) in stored:
+        if checkin.subject_id not in stored:  # each subject's history is read once, not per check-in
+            stored[checkin.subject_id] = {(s.taken_at, s.value) for s in ws.store.history(checkin.subject_id)}
+        if (checkin.at, checkin.value) in stored[checkin.subject_id]:
             continue
         record_checkin(ws, checkin.subject_id, checkin.value, at=checkin.at, note=checkin.note or None,
                        author=author)
+        stored[checkin.subject_id].add((checkin.at, checkin.value))
         added += 1
     return added
 
