@@ -280,18 +280,21 @@ def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: Li
     KR's last good value, then marked stale.
     """
     current: dict[str, set[str]] = {}
+    titles: dict[str, tuple[str, bool]] = {}  # per KR: one snapshot read however many epics drive it
     for record in initiatives:
         kr = catalog.key_result(record.kr_id)
         if kr is None:
             continue
         current.setdefault(kr.id, set()).add(record.epic_key)
-        latest = store.latest_snapshot(kr.id)
-        score = latest.score if latest else None
-        status = bands.status(score).value + (" (stale)" if kr.id in report.failed and latest else "")
+        if kr.id not in titles:
+            latest = store.latest_snapshot(kr.id)
+            score = latest.score if latest else None
+            status = bands.status(score).value + (" (stale)" if kr.id in report.failed and latest else "")
+            titles[kr.id] = (link_title(kr, score, status), score is not None and score >= 1)
+        title, resolved = titles[kr.id]
         try:
-            jira.upsert_remote_link(record.epic_key, global_link_id(kr.id), links.url_for(kr.id),
-                                    link_title(kr, score, status), summary=f"Key result {kr.id}",
-                                    status_resolved=score is not None and score >= 1)
+            jira.upsert_remote_link(record.epic_key, global_link_id(kr.id), links.url_for(kr.id), title,
+                                    summary=f"Key result {kr.id}", status_resolved=resolved)
             report.links_written += 1
         except JiraError as exc:
             report.link_errors[f"{record.epic_key} {kr.id}"] = str(exc)
