@@ -18,6 +18,7 @@ from pathlib import Path
 
 from connectors.sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
 from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.state import Deployment
 from okrbridge.catalog import bundled_sample, load_checkins
 from okrbridge.config import Settings, default_settings
 from okrbridge.cycles import PeriodKind
@@ -71,11 +72,10 @@ def demo_settings(sandbox_url: str, database: Path, env: dict[str, str]) -> Sett
 
 
 @contextmanager
-def running_sandbox(deployment: str = "cloud", port: int = 0, seed: int = DEFAULT_SEED,
+def running_sandbox(deployment: Deployment = "cloud", port: int = 0, seed: int = DEFAULT_SEED,
                     size: int = DEFAULT_SIZE) -> Iterator[SandboxServer]:
     """The sandbox serving on a background thread for the duration of the block."""
-    with SandboxServer(deployment="cloud" if deployment == "cloud" else "datacenter", port=port,
-                       seed=seed, size=size) as server:
+    with SandboxServer(deployment=deployment, port=port, seed=seed, size=size) as server:
         yield server
 
 

@@ -6,11 +6,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import click
 
 from connectors.sandbox.__main__ import main as sandbox_main
 from connectors.sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
+from connectors.sandbox.state import Deployment
 from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
 from okrbridge.cli.sync import summary_text
@@ -44,7 +46,8 @@ def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool
          as_json: bool) -> None:
     """The main job on embedded defaults: sandbox Jira, sample OKRs, SQLite; sync and grade."""
     say = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
-    with running_sandbox(deployment, port, seed, size) as server:
+    # click.Choice has already limited `deployment` to the two the sandbox plays.
+    with running_sandbox(cast(Deployment, deployment), port, seed, size) as server:
         say(f"sandbox {deployment} Jira + Confluence at {server.url} (seed {seed}, size {size})")
         run, ws = run_demo(server, database, weeks=not no_history, progress=say)
         try:
