@@ -45,11 +45,11 @@ import requests
 from atlassian import Jira
 
 from connectors.jira import JiraConnection
-from connectors.sandbox.runtime import RUNTIME_KEY, SandboxRuntime
-from connectors.sandbox.server import SandboxServer
 from okrbridge.domain import Catalog, KeyResult, Measure, MeasureKind, Objective, Source, SourceKind
 from okrbridge.store import Store
 from okrbridge.sync import LinkOptions, SyncReport, run_sync
+from sandbox.runtime import RUNTIME_KEY, SandboxRuntime
+from sandbox.server import SandboxServer
 
 BOT_EMAIL = "okrbot@example.com"
 BOT_TOKEN = "sandbox-token-okrbot"
@@ -57,7 +57,7 @@ BOT_PAT = "sandbox-pat-okrbot"
 SEED = 1
 KRS_PER_OBJECTIVE = 20
 
-# What each seeded project holds (connectors/sandbox/seed.py, seed_issues.py), so that most JQLs
+# What each seeded project holds (sandbox/seed.py, seed_issues.py), so that most JQLs
 # match something: (project, issue type or None for any) -> status clauses, label clauses.
 GENERIC_STATUS = ("", "", "statusCategory = Done", "statusCategory != Done", "resolution = Done",
                   'status in ("In Progress", "In Review")', "priority in (High, Highest)")
@@ -214,7 +214,7 @@ class Target:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--deployment",
+                [sys.executable, "-m", "sandbox", "--port", str(port), "--deployment",
                  args.deployment, "--seed", str(SEED), "--size", str(args.size),
                  "--latency-ms", str(args.latency_ms)], stdout=subprocess.DEVNULL)
             self.url = f"http://127.0.0.1:{port}"

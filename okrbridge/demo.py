@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from connectors.sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.state import Deployment
 from okrbridge.catalog import bundled_sample, load_checkins
 from okrbridge.config import Settings, default_settings
 from okrbridge.cycles import PeriodKind
 from okrbridge.sync import SyncReport
 from okrbridge.workspace import Workspace, import_checkins, jira_connection, open_workspace, sync
+from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
+from sandbox.server import SandboxServer
+from sandbox.state import Deployment
 
 BOT_EMAIL = "okrbot@example.com"
 BOT_TOKEN = "sandbox-token-okrbot"  # the sandbox's documented, fake credential for its bot user

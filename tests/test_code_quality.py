@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,23 @@ def test_the_code_passes(command: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_connectors_never_import_okrbridge() -> None:
-    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "connectors").rglob("*.py")
-                 if any(line.lstrip().startswith(("import okrbridge", "from okrbridge"))
-                        for line in path.read_text(encoding="utf-8").splitlines())]
-    assert offenders == []
+def _importers(package: str, *imported: str) -> list[str]:
+    """Files under `package` that import any of the `imported` top-level packages (read with ast)."""
+    offenders = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                     else [])
+            if any(name.split(".")[0] in imported for name in names):
+                offenders.append(str(path.relative_to(ROOT)))
+                break
+    return offenders
+
+
+def test_connectors_import_neither_okrbridge_nor_the_sandbox() -> None:
+    assert _importers("connectors", "okrbridge", "sandbox") == []
+
+
+def test_the_sandbox_never_imports_okrbridge() -> None:
+    assert _importers("sandbox", "okrbridge") == []

@@ -10,15 +10,15 @@ from typing import cast
 
 import click
 
-from connectors.sandbox.__main__ import main as sandbox_main
-from connectors.sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
-from connectors.sandbox.state import Deployment
 from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
 from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import PeriodKind
 from okrbridge.demo import BOT_EMAIL, BOT_TOKEN, run_demo, running_sandbox
 from okrbridge.workspace import grades
+from sandbox.__main__ import main as sandbox_main
+from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
+from sandbox.state import Deployment
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},

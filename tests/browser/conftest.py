@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .support import CHROMIUM, LAUNCH_ARGS, ContextFactory, missing_browser
 

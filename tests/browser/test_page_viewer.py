@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .support import ContextFactory, missing_browser
 

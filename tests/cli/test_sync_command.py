@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.sandbox.server import SandboxServer
 from okrbridge.cli import cli
+from sandbox.server import SandboxServer
 from tests.okr_files import two_kr_okrs
 
 BAD_KR = two_kr_okrs("project = NOPE")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, cast
 
 import atlassian.rest_client
@@ -49,6 +47,7 @@ from tests.connectors.builders import (
     search_jql_page,
     throttle_headers,
 )
+from tests.sandbox.contract import contract_path
 
 JQL = "project = OKR AND issuetype = Story"
 BAD_JQL = "project = OKR AND bogus"
@@ -551,24 +550,11 @@ def test_no_secret_reaches_an_exception_or_a_log_record(mock: responses.Requests
 # -- contract ------------------------------------------------------------------------------------------------
 
 
-def _contract() -> Path | None:
-    """The Jira Cloud OpenAPI subset, where the team keeps it (or OKRBRIDGE_CONTRACTS)."""
-    candidates = [Path(os.environ["OKRBRIDGE_CONTRACTS"]) if os.environ.get("OKRBRIDGE_CONTRACTS") else None,
-                  Path(__file__).resolve().parents[2] / "contracts", Path("/work/shared/contracts")]
-    for folder in candidates:
-        if folder is not None and (folder / "jira-cloud-platform-v3.subset.json").exists():
-            return folder / "jira-cloud-platform-v3.subset.json"
-    return None
-
-
 @pytest.fixture(scope="module")
 def openapi() -> Any:
-    """The contract as an openapi-core validator (skipped when the contract file is not around)."""
-    path = _contract()
-    if path is None:
-        pytest.skip("jira-cloud-platform-v3.subset.json not found")
+    """The Jira Cloud contract as an openapi-core validator."""
     from openapi_core import OpenAPI
-    return OpenAPI.from_file_path(str(path))
+    return OpenAPI.from_file_path(str(contract_path("jira")))
 
 
 FIXTURE_SCHEMAS = [
@@ -589,8 +575,7 @@ def test_fixtures_match_the_published_schemas(openapi: Any, name: str, schema: s
     import jsonschema
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
-    path = _contract()
-    assert path is not None
+    path = contract_path("jira")
     document = json.loads(path.read_text(encoding="utf-8"))
     resource = Resource.from_contents(document, default_specification=DRAFT4)
     registry = Registry().with_resource("contract", resource)

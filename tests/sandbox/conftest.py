@@ -16,9 +16,9 @@ import pytest
 import requests
 from flask import Flask
 
-from connectors.sandbox.app import create_app
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.state import Deployment, SandboxState
+from sandbox.app import create_app
+from sandbox.server import SandboxServer
+from sandbox.state import Deployment, SandboxState
 
 from . import contract
 

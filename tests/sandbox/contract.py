@@ -2,8 +2,8 @@
 
 `validate("jira" | "confluence", response)` takes a `requests.Response` from a real call to the
 sandbox (or any server) and validates both its request and its response with openapi-core against
-the subsets in `/work/shared/contracts/` (override with `OKRBRIDGE_CONTRACTS_DIR`). A missing
-contracts directory skips the calling test with a clear reason rather than failing it.
+the subsets kept in the repository's `contracts/` folder (override with `OKRBRIDGE_CONTRACTS_DIR`).
+A missing document fails the calling test: the contracts are part of the project.
 
 The sandbox is reached at `http://127.0.0.1:<port>`, the documents at
 `https://your-domain.atlassian.net`, so only the path is matched: the request is presented to
@@ -65,20 +65,27 @@ class ContractViolation(AssertionError):
 
 
 def contracts_dir() -> Path:
-    """Where the contract documents live: `$OKRBRIDGE_CONTRACTS_DIR`, else `<repo>/../shared/contracts`."""
+    """Where the contract documents live: `$OKRBRIDGE_CONTRACTS_DIR`, else the repository's `contracts/`."""
     override = os.environ.get("OKRBRIDGE_CONTRACTS_DIR")
     if override:
         return Path(override)
-    # tests/sandbox/contract.py -> parents[2] is the repository; the shared folder is its sibling.
-    return Path(__file__).resolve().parents[2].parent / "shared" / "contracts"
+    # tests/sandbox/contract.py -> parents[2] is the repository.
+    return Path(__file__).resolve().parents[2] / "contracts"
+
+
+def contract_path(spec: Spec) -> Path:
+    """The document for `spec`; a missing one fails the test (the contracts ship with the project)."""
+    path = contracts_dir() / SPEC_FILES[spec]
+    if not path.is_file():
+        pytest.fail(f"contract document {path} is missing: the repository's contracts/ folder ships it "
+                    "(or set OKRBRIDGE_CONTRACTS_DIR to a folder that has it)")
+    return path
 
 
 @cache
 def load_spec(spec: Spec) -> OpenAPI:
     """The parsed, checked OpenAPI document for `spec` (loaded once per process)."""
-    path = contracts_dir() / SPEC_FILES[spec]
-    if not path.is_file():
-        pytest.skip(f"contract document {path} is missing (set OKRBRIDGE_CONTRACTS_DIR to its folder)")
+    path = contract_path(spec)
     with path.open(encoding="utf-8") as handle:
         document = json.load(handle)
     config = Config(extra_format_validators={"date-time": _is_timestamp})

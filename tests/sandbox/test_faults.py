@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from connectors.sandbox.faults import FaultConfig, FaultConfigError, FaultInjector
-from connectors.sandbox.server import SandboxServer
+from sandbox.faults import FaultConfig, FaultConfigError, FaultInjector
+from sandbox.server import SandboxServer
 
 from .conftest import api_root, session_for
 

@@ -7,8 +7,8 @@ import base64
 
 import requests
 
-from connectors.sandbox.auth import ADMIN_REQUIRED, NOT_AUTHENTICATED
-from connectors.sandbox.server import SandboxServer
+from sandbox.auth import ADMIN_REQUIRED, NOT_AUTHENTICATED
+from sandbox.server import SandboxServer
 
 from .conftest import api_root, basic_auth, bearer_auth, make_app
 

@@ -11,7 +11,7 @@ import pytest
 from atlassian import Jira
 from requests import HTTPError
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .conftest import session_for
 

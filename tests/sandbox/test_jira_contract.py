@@ -14,7 +14,7 @@ import pytest
 import requests
 import responses
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from . import contract
 from .conftest import api_root, session_for

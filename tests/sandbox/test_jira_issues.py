@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 
-from connectors.sandbox.errors import ISSUE_NOT_FOUND
-from connectors.sandbox.server import SandboxServer
+from sandbox.errors import ISSUE_NOT_FOUND
+from sandbox.server import SandboxServer
 
 from .conftest import api_root, session_for
 

@@ -11,9 +11,9 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sandbox.jira_search import SEARCH_REMOVED
-from connectors.sandbox.jql_eval import UNBOUNDED
-from connectors.sandbox.server import SandboxServer
+from sandbox.jira_search import SEARCH_REMOVED
+from sandbox.jql_eval import UNBOUNDED
+from sandbox.server import SandboxServer
 
 from .conftest import api_root, basic_auth, make_app, session_for
 

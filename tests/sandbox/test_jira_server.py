@@ -1,4 +1,4 @@
-"""Running the sandbox: the background `SandboxServer` and the `python -m connectors.sandbox` CLI."""
+"""Running the sandbox: the background `SandboxServer` and the `python -m sandbox` CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .conftest import basic_auth
 
@@ -48,7 +48,7 @@ def test_concurrent_clients_are_answered_in_parallel(cloud_sandbox: SandboxServe
 
 def test_command_line_prints_the_url_and_credentials_and_serves() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "connectors.sandbox", "--port", "0", "--deployment", "datacenter",
+        [sys.executable, "-m", "sandbox", "--port", "0", "--deployment", "datacenter",
          "--size", "300", "--seed", "2"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sandbox import jql
-from connectors.sandbox.errors import JiraError
-from connectors.sandbox.jql_eval import JqlService
-from connectors.sandbox.model import Issue, User
-from connectors.sandbox.seed import populate
-from connectors.sandbox.state import SandboxState
+from sandbox import jql
+from sandbox.errors import JiraError
+from sandbox.jql_eval import JqlService
+from sandbox.model import Issue, User
+from sandbox.seed import populate
+from sandbox.state import SandboxState
 
 from .conftest import FIXED_NOW, SEED, SIZE, clocked_state
 

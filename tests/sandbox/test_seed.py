@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from connectors.sandbox.model import Issue
-from connectors.sandbox.seed import GROUPS, populate
-from connectors.sandbox.seed_issues import CATEGORY
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.state import SandboxState
+from sandbox.model import Issue
+from sandbox.seed import GROUPS, populate
+from sandbox.seed_issues import CATEGORY
+from sandbox.server import SandboxServer
+from sandbox.state import SandboxState
 
 from .conftest import FIXED_NOW, SEED
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.jql import search
-from connectors.sandbox.jql_eval import JqlService
-from connectors.sandbox.server import SandboxServer
 from okrbridge.demo import demo_settings
 from okrbridge.workspace import Workspace, open_workspace
+from sandbox.jql import search
+from sandbox.jql_eval import JqlService
+from sandbox.server import SandboxServer
 
 MakeWorkspace = Callable[..., Workspace]
 

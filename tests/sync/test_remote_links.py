@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from connectors.sandbox.server import SandboxServer
 from okrbridge.sync import global_link_id
 from okrbridge.workspace import jira_connection, record_checkin, sync
+from sandbox.server import SandboxServer
 from tests.okr_files import two_kr_okrs
 from tests.sync.conftest import MakeWorkspace
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from connectors.sandbox.server import SandboxServer
 from okrbridge.domain import SourceKind
 from okrbridge.workspace import grades, jira_connection, resolve_period, sync
+from sandbox.server import SandboxServer
 from tests.okr_files import BUGS_DONE, two_kr_okrs
 from tests.sync.conftest import MakeWorkspace, sandbox_count
 

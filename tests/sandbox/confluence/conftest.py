@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connectors.sandbox.app import create_app
-from connectors.sandbox.state import SandboxState
+from sandbox.app import create_app
+from sandbox.state import SandboxState
 
 from .support import PREFIXES, Api, make_state
 

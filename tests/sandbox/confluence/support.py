@@ -10,8 +10,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from connectors.sandbox.model import User
-from connectors.sandbox.state import SandboxState
+from sandbox.model import User
+from sandbox.state import SandboxState
 
 CLOUD = "/wiki/rest/api"
 DC = "/rest/api"

@@ -12,7 +12,7 @@ import requests
 from atlassian import Confluence
 from requests import HTTPError
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .support import STORAGE, make_state, page_body
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 from tests.sandbox.contract import load_spec, validate
 
 from .support import PREFIXES, STORAGE, make_state, page_body

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.sandbox.confluence_cql import CqlError, Facts, parse
+from sandbox.confluence_cql import CqlError, Facts, parse
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sandbox.confluence_render import RenderLinks, render_storage, safe_href
+from sandbox.confluence_render import RenderLinks, render_storage, safe_href
 
 
 def status(colour: str, title: str) -> str:

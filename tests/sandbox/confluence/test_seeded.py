@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from connectors.sandbox.app import create_app
+from sandbox.app import create_app
 
 
 def seeded_basic(login: str) -> dict[str, str]:

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from connectors.sandbox.confluence_model import BadRequest, Conflict, Forbidden, NotFound, Restriction, Viewer
-from connectors.sandbox.confluence_store import ConfluenceStore
+from sandbox.confluence_model import BadRequest, Conflict, Forbidden, NotFound, Restriction, Viewer
+from sandbox.confluence_store import ConfluenceStore
 
 ALICE = Viewer("acc-alice", frozenset({"okr-viewers"}))
 CAROL = Viewer("acc-carol")

@@ -6,8 +6,8 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.sandbox.confluence_json import page_id_from_tiny, tiny_code
-from connectors.sandbox.state import SandboxState
+from sandbox.confluence_json import page_id_from_tiny, tiny_code
+from sandbox.state import SandboxState
 
 from .support import CLOUD, DC, STORAGE, Api, basic
 

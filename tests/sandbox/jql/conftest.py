@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.jql import JqlContext, search
-from connectors.sandbox.model import CustomField, Issue, StatusChange, User
+from sandbox.jql import JqlContext, search
+from sandbox.model import CustomField, Issue, StatusChange, User
 
 NOW = datetime(2026, 5, 14, 10, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.sandbox.jql import JqlError, search
-from connectors.sandbox.jql.functions import date_function, date_value, zone
-from connectors.sandbox.model import Issue
+from sandbox.jql import JqlError, search
+from sandbox.jql.functions import date_function, date_value, zone
+from sandbox.model import Issue
 
 from .conftest import NOW, make_context
 

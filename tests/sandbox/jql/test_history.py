@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.sandbox.jql import JqlError
-from connectors.sandbox.jql.evaluate import status_periods
+from sandbox.jql import JqlError
+from sandbox.jql.evaluate import status_periods
 
 from .conftest import at, make_issue
 
@@ -84,7 +84,7 @@ def test_status_periods_start_at_creation_and_end_at_each_change() -> None:
 
 
 def test_current_status_is_trusted_when_history_disagrees() -> None:
-    from connectors.sandbox.model import StatusChange
+    from sandbox.model import StatusChange
 
     issue = make_issue(
         "SALES-8", 8, status="Blocked", created=at(5, 1), history=[StatusChange(at(5, 2), "To Do", "Doing")]

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.sandbox.jql import JqlContext, JqlError, parse, search
-from connectors.sandbox.model import Issue
+from sandbox.jql import JqlContext, JqlError, parse, search
+from sandbox.model import Issue
 
 from .conftest import make_context, make_issue
 

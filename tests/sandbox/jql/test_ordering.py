@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.sandbox.jql import JqlContext, JqlError, parse
-from connectors.sandbox.model import Issue
+from sandbox.jql import JqlContext, JqlError, parse
+from sandbox.model import Issue
 
 KeyList = Callable[[str], list[str]]
 

@@ -6,8 +6,8 @@ import random
 import time
 from datetime import timedelta
 
-from connectors.sandbox.jql import search
-from connectors.sandbox.model import Issue, StatusChange
+from sandbox.jql import search
+from sandbox.model import Issue, StatusChange
 
 from .conftest import NOW, at, make_context, make_issue
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sandbox.jql import JqlError, Query, fold_project, parse, search
-from connectors.sandbox.jql.nodes import And, Compare, FieldRef, Literal
-from connectors.sandbox.model import CustomField
+from sandbox.jql import JqlError, Query, fold_project, parse, search
+from sandbox.jql.nodes import And, Compare, FieldRef, Literal
+from sandbox.model import CustomField
 
 from .conftest import make_context, make_issue
 

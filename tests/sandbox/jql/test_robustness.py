@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.sandbox.jql import JqlError, search
-from connectors.sandbox.model import Issue
+from sandbox.jql import JqlError, search
+from sandbox.model import Issue
 
 from .conftest import make_context, world
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.sandbox.jql import JqlError, parse
-from connectors.sandbox.jql.nodes import Compare, Literal
+from sandbox.jql import JqlError, parse
+from sandbox.jql.nodes import Compare, Literal
 
 Keys = Callable[[str], set[str]]
 

@@ -1,0 +1,24 @@
+"""The Jira side of the sandbox: mounts the Jira REST blueprints and Jira-shaped error answers.
+
+Endpoints live in `jira_search.py` (search, counts, epic issues), `jira_issues.py` (issues, remote
+links, properties) and `jira_users.py` (users, groups, myself, serverInfo).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from sandbox import jira_issues, jira_search, jira_users
+from sandbox.errors import JiraError, jira_error
+
+
+def register(app: Flask) -> None:
+    """Mount every Jira endpoint on `app` and answer `JiraError` in Jira's error shape."""
+    app.register_blueprint(jira_search.bp)
+    app.register_blueprint(jira_issues.bp)
+    app.register_blueprint(jira_users.bp)
+
+    @app.errorhandler(JiraError)
+    def jira_failure(error: JiraError) -> Response:
+        """`{"errorMessages": [...], "errors": {...}}` with the error's status."""
+        return jira_error(error.status, *error.messages, errors=error.errors)
