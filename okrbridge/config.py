@@ -11,6 +11,7 @@ loaded, kept as `SecretStr`, and never shown by `repr`, `str` or `model_dump`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -113,14 +114,44 @@ class ConfluenceSettings(_TokenEnv):
     parent_title: str | None = None
 
 
+FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+"""Where Atlassian publishes the keys that sign Forge Invocation Tokens."""
+
+
+def _check_app_id(value: str | None) -> str | None:
+    """A Forge app id is an ARI: `ari:cloud:ecosystem::app/<uuid>`."""
+    if value is not None and not re.match(r"^ari:cloud:ecosystem::app/[0-9a-fA-F-]{36}$", value):
+        raise ValueError(f"{value!r} is not a Forge app id (ari:cloud:ecosystem::app/<uuid>)")
+    return value
+
+
 class WebSettings(BaseModel):
-    """The web app: where it listens, the URL it is reached at, and the Forge app it answers."""
+    """The web app: where it listens, the URL it is reached at, the Forge app it answers, and how
+    viewers outside Jira are identified (`auth`)."""
 
     model_config = _STRICT
     base_url: Annotated[str | None, AfterValidator(_check_url)] = None
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
-    forge_app_id: str | None = None
+    threads: int = Field(default=8, ge=1, le=256)
+    forge_app_id: Annotated[str | None, AfterValidator(_check_app_id)] = None
+    forge_jwks_url: Annotated[str, AfterValidator(_check_url)] = FORGE_JWKS_URL
+    auth: Literal["proxy", "token", "anonymous"] = "token"
+    proxy_header: str = Field(default="X-Forwarded-User", min_length=1)
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    token_accounts: dict[str, Annotated[str, AfterValidator(_check_env_name)]] = Field(default_factory=dict)
+    group_cache_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Every trusted proxy is an IP address or network (CIDR)."""
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{item!r} is not an IP address or network") from error
+        return value
 
 
 class SchedulerSettings(BaseModel):
@@ -195,6 +226,12 @@ class Settings(_Sections):
     def confluence_token(self) -> str | None:
         """The Confluence token from `$<confluence.token_env>` at load time."""
         return self._token(self.confluence.token_env)
+
+    def web_tokens(self) -> dict[str, str]:
+        """The web API tokens by account, each read from the variable `web.token_accounts` names for
+        it at load time (accounts whose variable was unset are left out)."""
+        found = {account: self._token(name) for account, name in self.web.token_accounts.items()}
+        return {account: token for account, token in found.items() if token}
 
 
 def _secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -302,7 +339,8 @@ def _load(chosen: Path | None, env: Mapping[str, str]) -> Settings:
             okrs = chosen.absolute().parent / okrs  # relative to the config file, not to the cwd
     settings = Settings(okrs=okrs, config_file=chosen,
                         **{name: getattr(parsed, name) for name in _Sections.model_fields})
-    for name in {settings.jira.token_env, settings.confluence.token_env}:
+    named = {settings.jira.token_env, settings.confluence.token_env, *settings.web.token_accounts.values()}
+    for name in named:
         value = env.get(name, "").strip()
         if value:
             settings._tokens[name] = SecretStr(value)
