@@ -18,7 +18,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from okrbridge.config import Settings, load_settings
-from okrbridge.web import forge_remote, health
+from okrbridge.web import api, forge_remote, health, pages
 from okrbridge.web.context import EXTENSION_KEY, WebContext, build_context
 from okrbridge.web.errors import json_error
 from okrbridge.workspace import Workspace
@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.extensions[EXTENSION_KEY] = context
     app.register_blueprint(health.bp)
     app.register_blueprint(forge_remote.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
     _json_errors_for_machines(app)
     return app
 

@@ -1,5 +1,6 @@
 """What one web process holds for all its requests: settings, the workspace (opened once, read-only),
-the viewer directory, the Forge token verifier, and the Jira connection the panel asks about issues.
+the viewer directory, the Forge token verifier, the sign-in mode for pages and API, and the Jira
+connection the panel asks about issues.
 
 Everything else lives in the database, so several processes can serve the same site side by side:
 each keeps only short-lived caches (viewers' groups, the JWKS) of its own.
@@ -16,6 +17,7 @@ from flask import current_app
 
 from connectors.jira import JiraConnection
 from okrbridge.config import Settings
+from okrbridge.web.auth import WebAuth
 from okrbridge.web.fit import FitVerifier, JwksCache
 from okrbridge.web.viewer import ViewerDirectory
 from okrbridge.workspace import Workspace, jira_connection, open_workspace
@@ -43,6 +45,7 @@ class WebContext:
     workspace: Workspace
     directory: ViewerDirectory
     verifier: FitVerifier
+    auth: WebAuth
     jira: JiraConnection | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     owns_workspace: bool = True
@@ -66,8 +69,8 @@ def build_context(settings: Settings, workspace: Workspace | None = None) -> Web
     directory = ViewerDirectory(jira.user if jira else None, ttl=settings.web.group_cache_seconds)
     verifier = FitVerifier(settings.web.forge_app_id, JwksCache(settings.web.forge_jwks_url))
     ws = workspace if workspace is not None else _open_for_web(settings)
-    return WebContext(settings=settings, workspace=ws, directory=directory, verifier=verifier, jira=jira,
-                      owns_workspace=workspace is None)
+    return WebContext(settings=settings, workspace=ws, directory=directory, verifier=verifier,
+                      auth=WebAuth.from_settings(settings), jira=jira, owns_workspace=workspace is None)
 
 
 def current_web() -> WebContext:

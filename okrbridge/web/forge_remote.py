@@ -118,9 +118,9 @@ def dashboard() -> Response:
     body = _body()
     if body is None:
         return json_error(400, 'the body must be a JSON object such as {"tab": "all", "period": "quarter"}')
-    tab = body.get("tab", "all")
-    if tab not in panel_model.TABS:
-        return json_error(400, f"tab must be one of {', '.join(panel_model.TABS)}, not {tab!r}")
+    tab = panel_model.as_tab(str(body.get("tab", "all")))
+    if tab is None:
+        return json_error(400, f"tab must be one of {', '.join(panel_model.TABS)}, not {body.get('tab')!r}")
     period = parse_period(web, body.get("period"))
     if isinstance(period, str):
         return json_error(400, period)

@@ -72,6 +72,14 @@ def visible_kpis(catalog: Catalog, viewer: Viewer) -> tuple[Kpi, ...]:
     return tuple(k for k in catalog.kpis if may_see(k.visible_to, viewer))
 
 
+def as_tab(value: str) -> Tab | None:
+    """`value` as a dashboard tab, or None when it names none."""
+    for tab in TABS:
+        if value == tab:
+            return tab
+    return None
+
+
 def in_tab(objective: Objective, viewer: Viewer, tab: Tab) -> bool:
     """Whether a visible objective belongs on a dashboard tab: `all` of them; `group`, those shown
     to one of the viewer's groups by name; `personal`, those the viewer owns or owns a KR of."""
@@ -171,6 +179,7 @@ def _card(kr: KeyResult, objective: Objective, graded: _Graded, links: Links) ->
         "id": kr.id, "title": kr.title, "url": links.kr_url(kr.id),
         "objective": {"id": objective.id, "title": objective.title, "cycle": objective.cycle},
         "owner": kr.owner, "unit": kr.unit, "measure": kr.measure.kind.value, "target": _target(kr),
+        "target_value": kr.measure.target if kr.measure.target is not None else kr.measure.baseline,
         "value": grade.value if grade else None, "score": grade.score if grade else None,
         "status": status.value, "colour": COLOURS[status],
         "progress": grade.score if grade and grade.score is not None else 0.0,
