@@ -36,10 +36,8 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def synced_database(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database holding the sample OKRs, their check-ins and one real sync from the sandbox."""
-    database = tmp_path_factory.mktemp("web") / "okrbridge.db"
+def sync_sample(sandbox: SandboxServer, database: Path) -> Path:
+    """Fill `database` with the sample OKRs, their check-ins and one real sync from the sandbox."""
     settings = demo_settings(sandbox.url, database, dict(os.environ))
     ws = open_workspace(settings)
     try:
@@ -49,6 +47,12 @@ def synced_database(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFac
     finally:
         ws.close()
     return database
+
+
+@pytest.fixture(scope="module")
+def synced_database(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database holding the sample OKRs, their check-ins and one real sync from the sandbox."""
+    return sync_sample(sandbox, tmp_path_factory.mktemp("web") / "okrbridge.db")
 
 
 def web_settings(sandbox: SandboxServer, database: Path, folder: Path,
@@ -112,3 +116,24 @@ def fit(forge: ForgeHost, sandbox: SandboxServer) -> Mint:
                           module_key="okr-panel" if issue_key else "okr-dashboard")
 
     return mint
+
+
+@pytest.fixture
+def web_server(app: Flask, forge: ForgeHost) -> Iterator[str]:
+    """The app over real HTTP on a free loopback port, set as the sandbox Forge host's remote."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.port}"
+    forge.remote = url
+    try:
+        yield url
+    finally:
+        forge.remote = None
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
