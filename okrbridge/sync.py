@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from connectors.jira_models import JiraAuthError, JiraError
 from okrbridge.cycles import FiscalCalendar
@@ -234,6 +234,15 @@ def _initiative_outcomes(plan: SyncPlan, answers: Mapping[Question, Answer], res
             report.failed.setdefault(subject.subject_id, f"initiatives: {answer.error}")
 
 
+def _abort(store: Store, run_id: int, exc: JiraAuthError, auth_hint: str,
+           now: Callable[[], datetime]) -> NoReturn:
+    """Record the run failed with one message naming what to fix, and raise it as SyncAborted."""
+    message = f"sync aborted, nothing stored: Jira refused okrbridge's credentials: {exc}; {auth_hint}"
+    store.finish_run(run_id, status="failed", finished_at=now(), counts={},
+                     errors=[{"subject": None, "error": message}])
+    raise SyncAborted(message) from exc
+
+
 def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
              calendar: FiscalCalendar | None = None,
@@ -252,7 +261,11 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
     requests_before, retries_before = jira.stats.requests, jira.stats.retries
-    deployment = jira.deployment
+    try:
+        deployment = jira.deployment  # may probe serverInfo, which a bad credential is refused too
+    except JiraAuthError as exc:
+        unknown_run = store.start_run(deployment=None, dry_run=False, started_at=started)
+        _abort(store, unknown_run, exc, auth_hint, now)
     run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
                         planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
@@ -303,10 +316,7 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
                     "links_written": report.links_written, "links_removed": report.links_removed},
             errors=[{"subject": k, "error": v} for k, v in report.failed.items()])
     except JiraAuthError as exc:
-        message = f"sync aborted, nothing stored: Jira refused okrbridge's credentials: {exc}; {auth_hint}"
-        store.finish_run(run_id, status="failed", finished_at=now(), counts={},
-                         errors=[{"subject": None, "error": message}])
-        raise SyncAborted(message) from exc
+        _abort(store, run_id, exc, auth_hint, now)
     except BaseException as exc:
         if written:
             raise
