@@ -146,6 +146,9 @@ class View:
     """One audience's (or a person's personal) view of one period.
 
     `key_results` holds, in a personal view, the KRs the person owns in objectives they do not own.
+    `as_of` is the report's cut-off (the period's end, or the moment of grading if that came
+    first); `data_as_of` is the time of the latest value the view shows (None if it shows none),
+    which, unlike `as_of`, stays put while no new data arrives.
     """
 
     key: str
@@ -160,6 +163,7 @@ class View:
     kpis: tuple[KpiView, ...] = ()
     left_out: LeftOut = LeftOut()
     audience: Audience | None = None
+    data_as_of: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The view as JSON-ready data."""

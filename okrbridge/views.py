@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from okrbridge.audiences import Audience, DetailLevel, Person
@@ -198,11 +199,24 @@ def _kpis(data: ViewData) -> list[tuple[Kpi, KpiGrade]]:
     return [(kpi, grade) for grade in data.report.kpis if (kpi := data.catalog.kpi(grade.id)) is not None]
 
 
-def _view(data: ViewData, key: str, title: str, detail: bool, **content: object) -> View:
-    """A view of the data's period with `content` (objectives, key_results, kpis, left_out...)."""
+def _latest_value_at(grades: Sequence[ObjectiveGrade], krs: Sequence[KrView],
+                     kpis: Sequence[KpiView]) -> datetime | None:
+    """The time of the latest value among what a view shows (its objectives' KRs, KRs, KPIs)."""
+    times = [kr.as_of for g in grades for kr in g.krs] + [kr.as_of for kr in krs] + [k.as_of for k in kpis]
+    present = [t for t in times if t is not None]
+    return max(present) if present else None
+
+
+def _view(data: ViewData, key: str, title: str, detail: bool, *, objectives: Sequence[tuple[Objective,
+          ObjectiveGrade]], reader: Reader, key_results: tuple[KrView, ...] = (),
+          kpis: tuple[KpiView, ...] = (), left_out: LeftOut, audience: Audience | None = None) -> View:
+    """A view of the data's period showing `objectives` (with their KRs when `detail`) and the rest."""
     report = data.report
+    shown = tuple(_objective_view(data, o, g, reader, detail=detail) for o, g in objectives)
     return View(key=key, title=title, detail=detail, period=report.period, start=report.start,
-                end=report.end, as_of=report.as_of, **content)  # type: ignore[arg-type]
+                end=report.end, as_of=report.as_of, objectives=shown, key_results=key_results, kpis=kpis,
+                left_out=left_out, audience=audience,
+                data_as_of=_latest_value_at([g for _, g in objectives], key_results, kpis))
 
 
 def audience_view(data: ViewData, audience: Audience) -> View:
@@ -214,8 +228,7 @@ def audience_view(data: ViewData, audience: Audience) -> View:
     kpis_in_scope = [(k, g) for k, g in _kpis(data) if audience.covers_team(k.team)]
     kpis_shown = [(k, g) for k, g in kpis_in_scope if audience.can_see(k.visible_to)]
     return _view(
-        data, audience.name, audience.title, detail,
-        objectives=tuple(_objective_view(data, o, g, audience, detail=detail) for o, g in shown),
+        data, audience.name, audience.title, detail, objectives=shown, reader=audience,
         kpis=tuple(_kpi_view(data, k, g, audience) for k, g in kpis_shown),
         left_out=LeftOut(len(in_scope) - len(shown), len(kpis_in_scope) - len(kpis_shown)),
         audience=audience)
@@ -230,15 +243,15 @@ def personal_view(data: ViewData, person: Person) -> View:
     owned = [(o, g) for o, g in _graded(data)
              if person.owns(o.owner) or any(person.owns(kr.owner) for kr in o.key_results)]
     visible = [(o, g) for o, g in owned if person.can_see(o.visible_to)]
-    objectives = tuple(_objective_view(data, o, g, person, detail=True) for o, g in visible
-                       if person.owns(o.owner))
+    objectives = [(o, g) for o, g in visible if person.owns(o.owner)]
     key_results = tuple(kr for o, g in visible if not person.owns(o.owner)
                         for kr in _objective_view(data, o, g, person, detail=True).krs
                         if person.owns(kr.owner))
     kpis_owned = [(k, g) for k, g in _kpis(data) if person.owns(k.owner)]
     kpis = tuple(_kpi_view(data, k, g, person) for k, g in kpis_owned if person.can_see(k.visible_to))
-    return _view(data, "personal", "Personal", True, objectives=objectives, key_results=key_results,
-                 kpis=kpis, left_out=LeftOut(len(owned) - len(visible), len(kpis_owned) - len(kpis)))
+    return _view(data, "personal", "Personal", True, objectives=objectives, reader=person,
+                 key_results=key_results, kpis=kpis,
+                 left_out=LeftOut(len(owned) - len(visible), len(kpis_owned) - len(kpis)))
 
 
 def person_view(data: ViewData, person: Person, audiences: Sequence[Audience]) -> PersonView:
