@@ -1,6 +1,7 @@
 """Confluence status pages from views: a root page, a page per period, under each a page per audience.
 
-Pure: views in, `PageSpec`s out (storage-format XHTML from the templates in `templates/confluence`).
+Views in, `PageSpec`s out (storage-format XHTML from the templates in `templates/confluence`, the
+only files it reads).
 Publishing (plan, apply, restrictions) takes the specs from here. A page shows only what its view
 holds, and views decide visibility, so nothing here filters. Bodies depend only on the data: no
 "now" is printed, only the time of the latest value, so an unchanged input renders byte-identical
