@@ -13,14 +13,18 @@ from datetime import UTC, datetime
 
 from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
+from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind
 from okrbridge.domain import Catalog
 from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.page_spec import PageSpec
+from okrbridge.pages import period_views, publish_periods, render_pages
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.store import Snapshot, Store, UnknownSubject
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
+from okrbridge.views import ViewData
 
 
 @dataclass
@@ -129,3 +133,24 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
                     now=now or (lambda: datetime.now(UTC)))
+
+
+def audiences(ws: Workspace) -> tuple[Audience, ...]:
+    """The configured `[[audience]]` entries, or the defaults made from the catalog."""
+    return resolve_audiences(ws.settings.audiences(), ws.catalog)
+
+
+def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
+    """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
+    readings = ws.store.readings(until=period.ends_at)
+    report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}
+    return ViewData(ws.catalog, report, readings, initiatives, ws.store.subject_states(), ws.loaded.calendar)
+
+
+def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
+    """The Confluence page tree for every published period (see pages.publish_periods) as of `now`."""
+    chosen = audiences(ws)
+    periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
+    return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
+                        jira_url=ws.settings.jira.url)
