@@ -2,10 +2,11 @@
 
 A `Leadership` keeps the daemon's claim on the store's leader lease (`okrbridge.store.lease`):
 a background thread renews it every third of the lease period while leading, and tries to take
-it every tenth while standing by, so a standby takes over within one lease period (plus that
-tenth) of the leader's last renewal. `still_leader()` asks the database there and then; the
-daemon calls it before each job and the sync calls it before writing, so a leader that lost its
-lease (paused, cut off from the database) stops before its next write.
+it every tenth while standing by. Each renewal is written to expire after nine tenths of the
+period, so a standby takes over within one lease period of the leader's death. `still_leader()`
+asks the database there and then; the daemon calls it before each job and the sync calls it
+before writing, so a leader that lost its lease (paused, cut off from the database) stops before
+its next write.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from okrbridge.store import DAEMON_LEASE, Store, acquire_lease, current_lease, release_lease
 
 log = logging.getLogger("okrbridge.daemon")
+
+_WRITTEN_SHARE = 0.9
+"""A renewal is valid for this share of the lease period; a standby asks every remaining share."""
 
 
 def owner_id() -> str:
@@ -54,7 +58,8 @@ class Leadership:
         """
         with self._lock:
             try:
-                held = acquire_lease(self.store, self.name, self.owner, self.lease_seconds) is not None
+                lease = acquire_lease(self.store, self.name, self.owner, self.lease_seconds * _WRITTEN_SHARE)
+                held = lease is not None
             except SQLAlchemyError as exc:
                 log.warning("event=lease_check_failed owner=%s error=%s", self.owner,
                             str(exc).splitlines()[0])
@@ -82,9 +87,10 @@ class Leadership:
             self._thread.start()
 
     def _renew_loop(self) -> None:
-        """Renew every third of the lease while leading; try every tenth while standing by."""
+        """Renew every third of the lease while leading; try every remaining tenth while standing by."""
         while True:
-            wait = self.lease_seconds / 3 if self.still_leader() else max(0.2, self.lease_seconds / 10)
+            standby_wait = self.lease_seconds * (1 - _WRITTEN_SHARE)
+            wait = self.lease_seconds / 3 if self.still_leader() else standby_wait
             if self._stop.wait(wait):
                 return
 
