@@ -22,7 +22,8 @@ from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.page_spec import PageSpec
 from okrbridge.pages import period_views, publish_periods, render_pages
 from okrbridge.report import PeriodReport, grade_period
-from okrbridge.store import Snapshot, Store, UnknownSubject
+from okrbridge.staleness import SilenceVerdict, find_silence
+from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
 from okrbridge.views import ViewData
 
@@ -127,12 +128,16 @@ def kr_url(settings: Settings) -> Callable[[str], str]:
 
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
-         only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None) -> SyncReport:
-    """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too)."""
+         only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None,
+         still_leader: Callable[[], bool] | None = None) -> SyncReport:
+    """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too).
+
+    `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
+    """
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
-                    now=now or (lambda: datetime.now(UTC)))
+                    now=now or (lambda: datetime.now(UTC)), still_leader=still_leader)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
@@ -154,3 +159,20 @@ def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
     periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
     return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
                         jira_url=ws.settings.jira.url)
+
+
+
+def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[SilenceVerdict, SilenceChanges]:
+    """Mark stale every KR and KPI with no fresh value for longer than `[scheduler]` allows.
+
+    A value is fresh when a snapshot or check-in was taken, or a sync last confirmed it. Marks
+    it set itself are lifted once a value arrives; a sync failure's stale mark is left alone.
+    """
+    moment = now or datetime.now(UTC)
+    last = last_value_times(ws.store)
+    for subject_id, state in ws.store.subject_states().items():
+        confirmed = state.last_success_at
+        if confirmed is not None and (subject_id not in last or confirmed > last[subject_id]):
+            last[subject_id] = confirmed
+    verdict = find_silence(ws.catalog, ws.loaded.calendar, last, moment, ws.settings.scheduler.stale_after)
+    return verdict, mark_silence(ws.store, verdict.silent, verdict.heard)
