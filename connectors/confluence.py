@@ -38,8 +38,8 @@ from connectors.confluence_models import (
     Deployment,
     Page,
     Person,
-    Restrictions,
     RestrictionError,
+    Restrictions,
     Space,
     VersionConflict,
 )
@@ -100,7 +100,8 @@ class ConfluenceConnection:
         if deployment not in ("auto", "cloud", "datacenter"):
             raise ValueError(f"deployment must be auto, cloud or datacenter, not {deployment!r}")
         if not token:
-            raise ValueError("a Confluence API token (Cloud) or personal access token (Data Center) is required")
+            raise ValueError("a Confluence API token (Cloud) or personal access token (Data Center) "
+                             "is required")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         site = url.rstrip("/")
@@ -224,7 +225,8 @@ class ConfluenceConnection:
         """
         path = f"content/{_check_id(page_id)}"
         payload: dict[str, Any] = {"type": "page", "title": title, "body": _storage(body),
-                                   "version": {"number": version, "message": message, "minorEdit": minor_edit}}
+                                   "version": {"number": version, "message": message,
+                                               "minorEdit": minor_edit}}
         if parent_id is not None:
             payload["ancestors"] = [{"id": _check_id(parent_id)}]
         what = f"updating page {title!r} (id {page_id}) to version {version}"
@@ -252,7 +254,7 @@ class ConfluenceConnection:
             return
         path = f"content/{_check_id(page_id)}/label"
         payload = [{"prefix": "global", "name": name} for name in names]
-        self._call(lambda: self._client.post(path, data=payload),
+        self._call(lambda: self._client.post(path, data=cast(Any, payload)),
                    what=f"labelling page {page_id} with {', '.join(names)}", path=path)
 
     def remove_label(self, page_id: str, name: str) -> None:
@@ -284,7 +286,7 @@ class ConfluenceConnection:
             ("update", wanted.update_users, wanted.update_groups)) if users or groups]
         try:
             if payload:
-                data = self._call(lambda: self._client.put(path, data=payload), what=what, path=path)
+                data = self._call(lambda: self._client.put(path, data=cast(Any, payload)), what=what, path=path)
             else:
                 data = self._call(lambda: self._client.delete(path), what=what, path=path)
         except ConfluenceError as exc:
@@ -292,8 +294,8 @@ class ConfluenceConnection:
         got = self._restrictions(data) if isinstance(data, dict) and data.get("results") is not None \
             else self.restrictions(page_id)
         if got.normalised() != wanted.normalised():
-            raise RestrictionError(None, [f"asked for {wanted.normalised()}, Confluence kept {got.normalised()}"],
-                                   self._url(path), context=what)
+            kept = f"asked for {wanted.normalised()}, Confluence kept {got.normalised()}"
+            raise RestrictionError(None, [kept], self._url(path), context=what)
         return got
 
     # -- content properties ---------------------------------------------------------------------
@@ -302,8 +304,8 @@ class ConfluenceConnection:
         """A content property's value and version number, or None when the page has none by that key."""
         path = f"content/{_check_id(page_id)}/property/{_check_key(key)}"
         try:
-            data = self._call(lambda: self._client.get(path), what=f"reading property {key} of page {page_id}",
-                              path=path, missing_ok=True)
+            data = self._call(lambda: self._client.get(path), path=path, missing_ok=True,
+                              what=f"reading property {key} of page {page_id}")
         except _NotFound:
             return None
         return data.get("value"), int((data.get("version") or {}).get("number") or 1)
@@ -314,12 +316,13 @@ class ConfluenceConnection:
         what = f"writing property {key} of page {page_id}"
         if current is None:
             path = f"content/{_check_id(page_id)}/property"
-            self._call(lambda: self._client.post(path, data={"key": key, "value": value}), what=what, path=path)
+            created = {"key": key, "value": value}
+            self._call(lambda: self._client.post(path, data=created), what=what, path=path)
             return 1
         path = f"content/{_check_id(page_id)}/property/{_check_key(key)}"
         number = current[1] + 1
         payload = {"value": value, "version": {"number": number, "minorEdit": True}}
-        self._call(lambda: self._client.put(path, data=payload), what=what, path=path)
+        self._call(lambda: self._client.put(path, data=cast(Any, payload)), what=what, path=path)
         return number
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -390,7 +393,8 @@ class ConfluenceConnection:
     def _page(self, data: Any) -> Page:
         """A `Page` from a content object."""
         if not isinstance(data, dict) or "id" not in data:
-            raise ConfluenceError(None, ["unexpected answer: no page in it"], self.url, context="reading a page")
+            raise ConfluenceError(None, ["unexpected answer: no page in it"], self.url,
+                                  context="reading a page")
         version = data.get("version") or {}
         ancestors = data.get("ancestors") or []
         space = data.get("space") or {}
