@@ -286,7 +286,8 @@ class ConfluenceConnection:
             ("update", wanted.update_users, wanted.update_groups)) if users or groups]
         try:
             if payload:
-                data = self._call(lambda: self._client.put(path, data=cast(Any, payload)), what=what, path=path)
+                data = self._call(lambda: self._client.put(path, data=cast(Any, payload)), what=what,
+                                  path=path)
             else:
                 data = self._call(lambda: self._client.delete(path), what=what, path=path)
         except ConfluenceError as exc:

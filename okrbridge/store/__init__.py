@@ -1,4 +1,5 @@
-"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives.
+"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives,
+and what was last published to each Confluence page.
 
 Use it through `Store`:
 
@@ -23,6 +24,7 @@ from okrbridge.store.records import (
     Initiative,
     InitiativeRecord,
     NewSnapshot,
+    PublishRecord,
     RunAlreadyFinished,
     RunError,
     Snapshot,
@@ -43,6 +45,7 @@ __all__ = [
     "Initiative",
     "InitiativeRecord",
     "NewSnapshot",
+    "PublishRecord",
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",
