@@ -7,10 +7,11 @@ updated, removed ones archived), so every command sees the file as it is now.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from connectors.confluence import ConfluenceConnection
 from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
@@ -18,6 +19,10 @@ from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind
 from okrbridge.domain import Catalog
 from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.page_spec import PageSpec
+from okrbridge.publish import PageOperations, PublishReport, apply, preview, read_live
+from okrbridge.publish import Progress as PublishProgress
+from okrbridge.publish_plan import plan
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.store import Snapshot, Store, UnknownSubject
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
@@ -115,6 +120,23 @@ def jira_connection(settings: Settings) -> JiraConnection:
                           max_connections=max(jira.max_concurrency, 10))
 
 
+def confluence_connection(settings: Settings) -> ConfluenceConnection:
+    """A Confluence connection from the `[confluence]` settings and the token in the environment.
+
+    Timeouts and retries follow the `[jira]` settings: one policy for every Atlassian call.
+    """
+    confluence, jira = settings.confluence, settings.jira
+    if not confluence.url:
+        raise ValueError("confluence.url is not set: name your Confluence site in the config file")
+    token = settings.confluence_token()
+    if not token:
+        raise ValueError(f"no Confluence token: set the environment variable {confluence.token_env} to an "
+                         "API token (Cloud, with confluence.email) or a personal access token (Data Center)")
+    policy = RetryPolicy(max_attempts=jira.max_retries + 1, max_wait=jira.max_retry_wait_seconds)
+    return ConfluenceConnection(confluence.url, deployment=confluence.deployment, email=confluence.email,
+                                token=token, timeout=jira.timeout_seconds, policy=policy)
+
+
 def kr_url(settings: Settings) -> Callable[[str], str]:
     """Where a KR's remote link points: the dashboard's KR page."""
     web = settings.web
@@ -129,3 +151,41 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
                     now=now or (lambda: datetime.now(UTC)))
+
+
+Renderer = Callable[["Workspace", str | None], Sequence[PageSpec]]
+"""Renders the status pages of a workspace (for one period, or all when None)."""
+
+
+def publish(ws: Workspace, confluence: PageOperations,
+            specs_or_renderer: Sequence[PageSpec] | Renderer | None = None, *, dry_run: bool = False,
+            force: bool = False, period: str | None = None,
+            progress: PublishProgress | None = None,
+            now: Callable[[], datetime] | None = None) -> PublishReport:
+    """Publish the status pages to `confluence.space`: plan against what is live, then write what changed.
+
+    `specs_or_renderer` is the rendered pages, or a function rendering them for (ws, period); None
+    renders with `okrbridge.pages.render_pages`. A dry run reads Confluence exactly as a real run
+    does and writes nothing; its report carries the diff of each body that would change. With a
+    `period`, only records of that period's pages can be reported as orphans.
+    """
+    if specs_or_renderer is None:
+        from okrbridge.pages import render_pages  # type: ignore[import-not-found,unused-ignore]
+        specs_or_renderer = render_pages
+    specs = list(specs_or_renderer(ws, period) if callable(specs_or_renderer) else specs_or_renderer)
+    space = ws.settings.confluence.space
+    records = ws.store.publish_records()
+    live = read_live(confluence, specs, records, space)
+    scope = (lambda key: f"period:{period}" in key) if period else None
+    actions = plan(specs, records, live, force=force, orphan_scope=scope)
+    if dry_run:
+        return preview(actions, confluence)
+    parent_title = ws.settings.confluence.parent_title
+    root_parent_id: str | None = None
+    if parent_title:
+        parent = confluence.find_page(space, parent_title)
+        if parent is None:
+            raise ValueError(f"confluence.parent_title: no page titled {parent_title!r} in space {space}")
+        root_parent_id = parent.id
+    return apply(actions, confluence, space_key=space, root_parent_id=root_parent_id,
+                 save=ws.store.save_publish_record, now=now or (lambda: datetime.now(UTC)), progress=progress)
