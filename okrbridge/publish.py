@@ -173,11 +173,12 @@ class _Applier:
     """One `apply` run's state: the bot's identity, page ids by key, keys that failed."""
 
     def __init__(self, pages: PageOperations, space_key: str, root_parent_id: str | None,
-                 save: Callable[[PublishRecord], None], now: Callable[[], datetime]) -> None:
+                 save: Callable[[PublishRecord], None], now: Callable[[], datetime],
+                 published: Mapping[str, str]) -> None:
         """Keep the collaborators; the bot's identity is asked for on the first write."""
         self.pages, self.space_key, self.root_parent_id = pages, space_key, root_parent_id
         self.save, self.now = save, now
-        self.ids: dict[str, str] = {}
+        self.ids: dict[str, str] = dict(published)
         self.failed: set[str] = set()
         self._bot: str | None = None
 
@@ -270,9 +271,12 @@ class _Applier:
 
 def apply(actions: Sequence[PageAction], pages: PageOperations, *, space_key: str, root_parent_id: str | None,
           save: Callable[[PublishRecord], None], now: Callable[[], datetime],
-          progress: Progress | None = None) -> PublishReport:
-    """Carry out `actions` in order (parents first); a failed page fails its subtree, not the run."""
-    applier = _Applier(pages, space_key, root_parent_id, save, now)
+          progress: Progress | None = None, published: Mapping[str, str] | None = None) -> PublishReport:
+    """Carry out `actions` in order (parents first); a failed page fails its subtree, not the run.
+
+    `published` maps keys of pages published before to their ids, for parents not rendered this time.
+    """
+    applier = _Applier(pages, space_key, root_parent_id, save, now, published or {})
     report = PublishReport(dry_run=False)
     for done, item in enumerate(actions, start=1):
         report.pages.append(applier.run(item))

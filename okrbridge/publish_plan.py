@@ -115,8 +115,12 @@ def written_by_okrbridge(message: str) -> bool:
     return stamped_hash(message) is not None or message == PLACEHOLDER_MESSAGE
 
 
-def tree_order(specs: Sequence[PageSpec]) -> list[PageSpec]:
-    """The specs with every parent before its children (PlanError on duplicates, unknown parents, cycles)."""
+def tree_order(specs: Sequence[PageSpec], published: Iterable[str] = ()) -> list[PageSpec]:
+    """The specs with every parent before its children (PlanError on duplicates, unknown parents, cycles).
+
+    A parent may also be a page published before and not rendered this time (`published` keys),
+    as when one period's pages are published under the root published earlier.
+    """
     by_key: dict[str, PageSpec] = {}
     titles: dict[str, str] = {}
     for spec in specs:
@@ -127,9 +131,11 @@ def tree_order(specs: Sequence[PageSpec]) -> list[PageSpec]:
             raise PlanError(f"pages {titles[folded]!r} and {spec.key!r} have the same title {spec.title!r} "
                             "(titles are unique in a Confluence space)")
         by_key[spec.key], titles[folded] = spec, spec.key
+    elsewhere = set(published)
     for spec in specs:
-        if spec.parent_key is not None and spec.parent_key not in by_key:
-            raise PlanError(f"page {spec.key!r} names the parent {spec.parent_key!r}, which is not rendered")
+        if spec.parent_key is not None and spec.parent_key not in by_key and spec.parent_key not in elsewhere:
+            raise PlanError(f"page {spec.key!r} names the parent {spec.parent_key!r}, "
+                            "which is neither rendered nor published")
     ordered: list[PageSpec] = []
     placed: set[str] = set()
 
@@ -139,7 +145,7 @@ def tree_order(specs: Sequence[PageSpec]) -> list[PageSpec]:
             return
         if spec.key in path:
             raise PlanError(f"pages {' -> '.join((*path, spec.key))} form a cycle")
-        if spec.parent_key is not None:
+        if spec.parent_key in by_key:
             place(by_key[spec.parent_key], (*path, spec.key))
         placed.add(spec.key)
         ordered.append(spec)
@@ -201,7 +207,7 @@ def plan(specs: Sequence[PageSpec], records: Mapping[str, PublishRecord], live: 
     spec's title); a key missing from it counts as "no such page". `orphan_scope` limits which
     records may be reported as orphans (a publish of one period does not orphan the others).
     """
-    ordered = tree_order(specs)
+    ordered = tree_order(specs, records)
     actions = [_for_spec(spec, records.get(spec.key), live.get(spec.key), force) for spec in ordered]
     rendered = {spec.key for spec in ordered}
     for key, record in sorted(records.items()):

@@ -188,4 +188,5 @@ def publish(ws: Workspace, confluence: PageOperations,
             raise ValueError(f"confluence.parent_title: no page titled {parent_title!r} in space {space}")
         root_parent_id = parent.id
     return apply(actions, confluence, space_key=space, root_parent_id=root_parent_id,
-                 save=ws.store.save_publish_record, now=now or (lambda: datetime.now(UTC)), progress=progress)
+                 save=ws.store.save_publish_record, now=now or (lambda: datetime.now(UTC)), progress=progress,
+                 published={key: record.page_id for key, record in records.items()})
