@@ -114,13 +114,14 @@ def validate_calls(mock: responses.RequestsMock) -> None:
     from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
     openapi = load_spec("confluence")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openapi-core cannot check OAuth2 schemes and warns; Basic is checked
+        warnings.simplefilter("ignore")  # openapi-core cannot check OAuth2 schemes and warns; Basic it checks
         for call in mock.calls:
             if (call.request.url or "").endswith("/user/current"):
                 continue  # GET user/current is real v1 but outside the contract subset
             request = RequestsOpenAPIRequest(call.request)
             openapi.validate_request(request)
-            openapi.validate_response(request, RequestsOpenAPIResponse(cast(requests.Response, call.response)))
+            answer = RequestsOpenAPIResponse(cast(requests.Response, call.response))
+            openapi.validate_response(request, answer)
 
 
 def test_cloud_pages_are_read_and_written_under_wiki_rest_api_with_basic_auth(
