@@ -151,7 +151,7 @@ def interim_restrictions(old: Restrictions, new: Restrictions, bot: str) -> Rest
 def body_diff(title: str, old: str, new: str) -> str:
     """A unified diff of two storage bodies (line-broken at tags so a change reads as a line)."""
     def lines(text: str) -> list[str]:
-        return text.replace("><", ">\n<").splitlines(keepends=True)
+        return [line + "\n" for line in text.replace("><", ">\n<").splitlines()]
     return "".join(difflib.unified_diff(lines(old), lines(new), f"{title} (live)", f"{title} (rendered)"))
 
 
@@ -222,10 +222,10 @@ class _Applier:
         except RestrictionError as exc:
             self.failed.add(spec.key)
             why = f"restrictions could not be set, so its content was not published: {exc}"
-            return PageOutcome(item.key, item.title, "failed", why, known)
+            return PageOutcome(item.key, item.title, "failed", why, self.ids.get(spec.key))
         except ConfluenceError as exc:
             self.failed.add(spec.key)
-            return PageOutcome(item.key, item.title, "failed", str(exc), known)
+            return PageOutcome(item.key, item.title, "failed", str(exc), self.ids.get(spec.key))
         self.ids[spec.key] = page.id
         return PageOutcome(item.key, item.title, outcome, item.reason, page.id, page.version)
 

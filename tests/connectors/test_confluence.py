@@ -114,7 +114,7 @@ def validate_calls(mock: responses.RequestsMock) -> None:
     from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
     openapi = load_spec("confluence")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openapi-core cannot check OAuth2 schemes and warns; Basic it checks
+        warnings.simplefilter("ignore")  # openapi-core warns it cannot check OAuth2 schemes
         for call in mock.calls:
             if (call.request.url or "").endswith("/user/current"):
                 continue  # GET user/current is real v1 but outside the contract subset
