@@ -5,13 +5,16 @@ The sandbox's request log is the witness for "no write": it records every reques
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+
+import requests
 
 from connectors.confluence import ConfluenceConnection
 from okrbridge.page_spec import PageSpec
 from okrbridge.workspace import Workspace, publish
 from sandbox.server import SandboxServer
-from tests.publish.support import clear_log, reader, tree, writes
+from tests.publish.support import STATUS, clear_log, reader, tree, writes
 
 
 def outcomes(report: object) -> dict[str, str]:
@@ -174,3 +177,25 @@ def test_a_dry_run_reads_confluence_writes_nothing_and_shows_the_diff(
     assert root.outcome == "updated" and report.dry_run
     assert "-<p>All cycles.</p>" in root.diff and "+<p>All cycles, 2026 first.</p>" in root.diff
     assert publish(workspace, confluence, tree(), dry_run=True).counts() == {"unchanged": 5}
+
+
+def test_the_page_viewer_shows_what_was_published_to_each_reader(
+        workspace: Workspace, confluence: ConfluenceConnection, sandbox: SandboxServer) -> None:
+    link = ('<p><ac:link><ri:page ri:content-title="Team: Sales"/>'
+            "<ac:plain-text-link-body><![CDATA[Sales]]></ac:plain-text-link-body></ac:link></p>")
+    specs = with_body(tree(), "period:2026/audience:company", STATUS + link)
+    publish(workspace, confluence, specs)
+    ids = page_ids(workspace)
+
+    def view(login: str, key: str) -> requests.Response:
+        auth = base64.b64encode(f"{login}@example.com:sandbox-token-{login}".encode()).decode()
+        return requests.get(f"{sandbox.url}/pages/{ids[key]}", headers={"Authorization": f"Basic {auth}"},
+                            timeout=10)
+
+    as_bob = view("bob", "period:2026/audience:company")
+    as_carol = view("carol", "period:2026/audience:company")
+    assert 'class="status-lozenge lozenge-green"' in as_bob.text and "ON TRACK" in as_bob.text
+    assert f'href="/pages/{ids["period:2026/audience:sales"]}"' in as_bob.text    # bob may read Sales: a link
+    assert f'/pages/{ids["period:2026/audience:sales"]}"' not in as_carol.text   # carol may not: no link
+    assert view("carol", "period:2026/audience:sales").status_code == 404
+    assert "Sales pipeline 4.2M" in view("bob", "period:2026/audience:sales").text
