@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,7 +30,9 @@ from pydantic import (
     model_validator,
 )
 
+from okrbridge.audiences import AUDIENCE_NAME, Audience, DetailLevel, Scope
 from okrbridge.catalog import bundled_sample
+from okrbridge.domain import EVERYONE, Level
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -159,6 +161,52 @@ class SchedulerSettings(BaseModel):
         return self
 
 
+class AudienceSettings(BaseModel):
+    """One `[[audience]]`: who a status page or view is for and what it shows (see audiences)."""
+
+    model_config = _STRICT
+    name: str
+    title: str | None = Field(default=None, min_length=1)
+    groups: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    scope: Literal["company", "team", "level"] = "company"
+    team: str | None = Field(default=None, min_length=1)
+    level: Literal["company", "team", "individual"] | None = None
+    detail: Literal["summary", "detail"] = "summary"
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        """A name keys pages and labels, so it is lower-case letters, digits and dashes."""
+        if not AUDIENCE_NAME.match(value):
+            raise ValueError(f"{value!r} must be lower-case letters, digits and dashes, e.g. \"team-sales\"")
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _no_everyone(cls, value: list[str]) -> list[str]:
+        """Everyone is said by leaving groups empty; "everyone" among groups would be ambiguous."""
+        if EVERYONE in value:
+            raise ValueError(f"leave groups empty for everyone instead of listing {EVERYONE!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _scope_subject(self) -> Self:
+        """A team scope names its team, a level scope its level, and nothing else does."""
+        if (self.scope == "team") != (self.team is not None):
+            raise ValueError("set team exactly when scope = \"team\"")
+        if (self.scope == "level") != (self.level is not None):
+            raise ValueError("set level exactly when scope = \"level\"")
+        return self
+
+    def to_audience(self) -> Audience:
+        """The audience these settings declare; its title defaults from the scope."""
+        level = Level(self.level) if self.level is not None else None
+        title = self.title or {"company": "Company overview", "team": f"Team: {self.team}",
+                               "level": f"{self.level} objectives".capitalize()}[self.scope]
+        return Audience(self.name, title, tuple(self.groups), Scope(self.scope), DetailLevel(self.detail),
+                        team=self.team, level=level)
+
+
 class _Sections(BaseModel):
     """Everything the file may say besides where the OKRs are."""
 
@@ -170,6 +218,18 @@ class _Sections(BaseModel):
     confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    audience: list[AudienceSettings] = Field(default_factory=list)
+
+    @field_validator("audience")
+    @classmethod
+    def _unique_audiences(cls, value: list[AudienceSettings]) -> list[AudienceSettings]:
+        """Names key the pages and titles must be unique in a space, so neither repeats."""
+        for what, keys in (("name", [a.name for a in value]),
+                           ("title", [a.to_audience().title for a in value])):
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                raise ValueError(f"audience {what} used more than once: {', '.join(repeated)}")
+        return value
 
 
 class _ConfigFile(_Sections):
@@ -196,6 +256,10 @@ class Settings(_Sections):
     def confluence_token(self) -> str | None:
         """The Confluence token from `$<confluence.token_env>` at load time."""
         return self._token(self.confluence.token_env)
+
+    def audiences(self) -> tuple[Audience, ...]:
+        """The configured `[[audience]]` entries (empty: views use `audiences.default_audiences`)."""
+        return tuple(a.to_audience() for a in self.audience)
 
 
 def _secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -225,7 +289,11 @@ def _allowed(section: tuple[Any, ...]) -> list[str]:
     """The keys the file may hold at a section path (top level for ())."""
     model: type[BaseModel] = _ConfigFile
     for part in section:
+        if isinstance(part, int):  # an entry of an array of tables such as [[audience]]
+            continue
         inner = model.model_fields[part].annotation
+        if get_origin(inner) is list:
+            inner = get_args(inner)[0]
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             return []
         model = inner

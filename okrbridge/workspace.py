@@ -14,18 +14,21 @@ from datetime import UTC, datetime
 from connectors.confluence import ConfluenceConnection
 from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
+from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind
 from okrbridge.domain import Catalog
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.page_spec import PageSpec
+from okrbridge.pages import period_views, publish_periods, render_pages
 from okrbridge.publish import PageOperations, PublishReport, apply, preview, read_live
 from okrbridge.publish import Progress as PublishProgress
 from okrbridge.publish_plan import plan
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.store import Snapshot, Store, UnknownSubject
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
+from okrbridge.views import ViewData
 
 
 @dataclass
@@ -153,6 +156,27 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
                     now=now or (lambda: datetime.now(UTC)))
 
 
+def audiences(ws: Workspace) -> tuple[Audience, ...]:
+    """The configured `[[audience]]` entries, or the defaults made from the catalog."""
+    return resolve_audiences(ws.settings.audiences(), ws.catalog)
+
+
+def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
+    """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
+    readings = ws.store.readings(until=period.ends_at)
+    report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}
+    return ViewData(ws.catalog, report, readings, initiatives, ws.store.subject_states(), ws.loaded.calendar)
+
+
+def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
+    """The Confluence page tree for every published period (see pages.publish_periods) as of `now`."""
+    chosen = audiences(ws)
+    periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
+    return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
+                        jira_url=ws.settings.jira.url)
+
+
 Renderer = Callable[["Workspace", str | None], Sequence[PageSpec]]
 """Renders the status pages of a workspace (for one period, or all when None)."""
 
@@ -165,18 +189,18 @@ def publish(ws: Workspace, confluence: PageOperations,
     """Publish the status pages to `confluence.space`: plan against what is live, then write what changed.
 
     `specs_or_renderer` is the rendered pages, or a function rendering them for (ws, period); None
-    renders with `okrbridge.pages.render_pages`. A dry run reads Confluence exactly as a real run
-    does and writes nothing; its report carries the diff of each body that would change. With a
-    `period`, only records of that period's pages can be reported as orphans.
+    renders `status_pages` (cut to `period` by `period_pages`). A dry run reads Confluence exactly
+    as a real run does and writes nothing; its report carries the diff of each body that would
+    change. With a `period`, only records of that period's pages can be reported as orphans.
     """
+    when = now or (lambda: datetime.now(UTC))
     if specs_or_renderer is None:
-        from okrbridge.pages import render_pages  # type: ignore[import-not-found,unused-ignore]
-        specs_or_renderer = render_pages
+        specs_or_renderer = lambda ws, period: period_pages(status_pages(ws, now=when()), period)  # noqa: E731
     specs = list(specs_or_renderer(ws, period) if callable(specs_or_renderer) else specs_or_renderer)
     space = ws.settings.confluence.space
     records = ws.store.publish_records()
     live = read_live(confluence, specs, records, space)
-    scope = (lambda key: f"period:{period}" in key) if period else None
+    scope = (lambda key: in_period(key, period)) if period else None
     actions = plan(specs, records, live, force=force, orphan_scope=scope)
     if dry_run:
         return preview(actions, confluence)
@@ -188,5 +212,25 @@ def publish(ws: Workspace, confluence: PageOperations,
             raise ValueError(f"confluence.parent_title: no page titled {parent_title!r} in space {space}")
         root_parent_id = parent.id
     return apply(actions, confluence, space_key=space, root_parent_id=root_parent_id,
-                 save=ws.store.save_publish_record, now=now or (lambda: datetime.now(UTC)), progress=progress,
+                 save=ws.store.save_publish_record, now=when, progress=progress,
                  published={key: record.page_id for key, record in records.items()})
+
+
+def in_period(key: str, period: str) -> bool:
+    """Whether a page key belongs to one period's pages (`period:<label>` and the pages under it)."""
+    return key == f"period:{period}" or key.startswith(f"period:{period}/")
+
+
+def period_pages(specs: Sequence[PageSpec], period: str | None) -> list[PageSpec]:
+    """The pages one publish of `period` writes: its own pages and the root they hang from (all for None)."""
+    if period is None:
+        return list(specs)
+    chosen = [spec for spec in specs if in_period(spec.key, period)]
+    if not chosen:
+        published = sorted({spec.key.split("/")[0].removeprefix("period:") for spec in specs
+                            if spec.key.startswith("period:")})
+        raise ValueError(f"no pages are published for period {period} (periods with pages: "
+                         f"{', '.join(published) or 'none'})")
+    keys = {spec.key for spec in chosen}
+    parents = {spec.parent_key for spec in chosen if spec.parent_key not in keys}
+    return [spec for spec in specs if spec.key in parents] + chosen

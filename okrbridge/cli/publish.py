@@ -63,9 +63,6 @@ def publish(obj: Context, dry_run: bool, force: bool, period: str | None, as_jso
             try:
                 report = publish_workspace(ws, confluence, dry_run=dry_run, force=force, period=period,
                                            progress=progress)
-            except ModuleNotFoundError as exc:
-                raise click.ClickException(f"page rendering is not available in this installation: {exc}") \
-                    from exc
             except (ConfluenceError, PlanError) as exc:
                 raise click.ClickException(f"publish aborted: {exc}") from exc
     if as_json:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from okrbridge.catalog import bundled_sample
-from okrbridge.config import ConfigError, Settings, default_settings, load_settings
+from okrbridge.config import AudienceSettings, ConfigError, Settings, default_settings, load_settings
 
 Write = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
@@ -236,5 +236,8 @@ def test_example_config_mentions_every_setting() -> None:
         if name in sections:
             assert f"[{name}]" in text
             assert all(f"{key} =" in text for key in value), name
+        elif name == "audience":  # an array of tables, empty by default: its keys are documented
+            assert "[[audience]]" in text
+            assert all(f"{key} =" in text for key in AudienceSettings.model_fields), name
         else:
             assert f"{name} =" in text, name

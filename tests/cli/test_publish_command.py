@@ -1,7 +1,7 @@
 """`okrbridge publish` against the live sandbox (Confluence Data Center): outcomes, JSON, dry-run diffs.
 
-Page rendering belongs to `okrbridge.pages`; here it is stood in for by a module that returns a
-fixed tree of pages, so the command is exercised end to end on everything else.
+Most tests replace the rendered status pages by a fixed small tree (so outcomes can be pinned);
+one publishes the real pages of the sample OKRs.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from okrbridge import workspace
 from okrbridge.cli import cli
 from okrbridge.page_spec import PageSpec
 from sandbox.server import SandboxServer
@@ -34,11 +33,9 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[PageSpec]:
-    """The pages the stand-in renderer returns (a test may change them between runs)."""
-    module = types.ModuleType("okrbridge.pages")
+    """The pages `status_pages` returns for the test (a test may change them between runs)."""
     RENDERED[:] = tree()
-    module.render_pages = lambda ws, period: list(RENDERED)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "okrbridge.pages", module)
+    monkeypatch.setattr(workspace, "status_pages", lambda ws, now: list(RENDERED))
     return RENDERED
 
 
@@ -97,3 +94,19 @@ def test_a_bad_period_and_a_missing_token_are_named(publisher: CliRunner, render
     monkeypatch.delenv("OKRBRIDGE_CONFLUENCE_TOKEN")
     missing = publisher.invoke(cli, ["publish"])
     assert missing.exit_code == 1 and "OKRBRIDGE_CONFLUENCE_TOKEN" in missing.output
+
+
+def test_the_sample_okrs_status_pages_publish_and_then_stay_unchanged(publisher: CliRunner) -> None:
+    first = json.loads(publisher.invoke(cli, ["publish", "--json"]).output)
+    assert first["counts"] == {"created": len(first["pages"])} and len(first["pages"]) > 2
+    second = json.loads(publisher.invoke(cli, ["publish", "--json"]).output)
+    assert second["counts"] == {"unchanged": len(first["pages"])}
+
+
+def test_publishing_one_period_names_a_period_without_pages(publisher: CliRunner,
+                                                            rendered: list[PageSpec]) -> None:
+    only = json.loads(publisher.invoke(cli, ["publish", "--period", "2026", "--json"]).output)
+    assert only["counts"] == {"created": 5}
+    none = publisher.invoke(cli, ["publish", "--period", "2031"])
+    assert none.exit_code == 1
+    assert "no pages are published for period 2031 (periods with pages: 2026)" in none.output
