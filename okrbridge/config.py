@@ -110,6 +110,7 @@ class JiraSettings(_TokenEnv):
 class ConfluenceSettings(_TokenEnv):
     """Where status pages are published; the token is read from the variable named by `token_env`."""
 
+    deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     space: str = Field(default="OKR", min_length=1)
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_CONFLUENCE_TOKEN"
     parent_title: str | None = None
