@@ -38,6 +38,10 @@ class SyncAborted(Exception):
     """Jira refused the credentials: the run stopped, was recorded failed, and stored nothing."""
 
 
+class LeadershipLost(RuntimeError):
+    """The daemon running this sync lost its leader lease before writing; another daemon leads now."""
+
+
 @dataclass
 class SyncReport:
     """What one sync did, for the terminal, `--json` and the run record."""
@@ -248,10 +252,14 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
              calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
              auth_hint: str = "check the Jira credentials in the config and the environment",
-             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SyncReport:
+             now: Callable[[], datetime] = lambda: datetime.now(UTC),
+             still_leader: Callable[[], bool] | None = None) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring.
 
     Raises SyncAborted (its text: Jira's refusal and `auth_hint`, never a secret) on a 401 or 403.
+    `still_leader` (the daemon's lease check) is asked right before the first write (the remote
+    links) and again before the store write; when it says no, nothing more of the run is written
+    (the run itself is closed as failed) and LeadershipLost is raised.
     """
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -292,6 +300,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         owned = link_owner(catalog, resolved_krs, only)
         # Epics stored as driving a KR whose epics this run knows: a link of ours may still be on them.
         known = [i for i in store.all_initiatives() if owned(i.kr_id)]
+        if still_leader is not None and not still_leader():
+            raise LeadershipLost("lost the leader lease before writing: another daemon leads now")
         if links.enabled and not links.base_url:
             report.links_skipped = BASE_URL_MISSING
         elif links.enabled:
@@ -304,6 +314,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         report.retries = jira.stats.retries - retries_before
         report.finished_at = now()
         report.duration_seconds = time.monotonic() - wall
+        if still_leader is not None and not still_leader():
+            raise LeadershipLost("lost the leader lease before writing: another daemon leads now")
         no_initiatives = {kr.id for kr in catalog.key_results() if not kr.initiatives and owned(kr.id)}
         initiative_krs = sorted(resolved_krs | no_initiatives | {i.kr_id for i in known})
         written = True  # from here on the store marks the run failed itself if the write fails
