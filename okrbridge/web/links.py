@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from okrbridge.config import Settings
 from okrbridge.cycles import CycleError, Period, PeriodKind
+from okrbridge.sync_remote_links import LinkOptions
 from okrbridge.web.context import WebContext
 from okrbridge.web.panel_model import Links
-from okrbridge.workspace import kr_url
 
 PERIOD_WORDS = {"year": PeriodKind.YEAR, "quarter": PeriodKind.QUARTER, "month": PeriodKind.MONTH}
+
+
+def kr_url(settings: Settings) -> Callable[[str], str]:
+    """Where a KR's page is: under `web.base_url` as the sync's remote links point, or this
+    process's own address when no base URL is set."""
+    web = settings.web
+    return LinkOptions(base_url=web.base_url or f"http://{web.host}:{web.port}").url_for
 
 
 def links_for(web: WebContext) -> Links:

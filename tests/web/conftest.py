@@ -27,6 +27,7 @@ from sandbox.server import SandboxServer
 Mint = Callable[..., str]
 LOGINS = ("alice", "bob", "carol", "dave", "erin", "frank")
 WEB_TOKENS = {login: f"web-token-{login}" for login in LOGINS}
+BASE_URL = "http://okr.example.test"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,8 @@ def sandbox() -> Iterator[SandboxServer]:
 def sync_sample(sandbox: SandboxServer, database: Path) -> Path:
     """Fill `database` with the sample OKRs, their check-ins and one real sync from the sandbox."""
     settings = demo_settings(sandbox.url, database, dict(os.environ))
+    # remote links are written only when the sync knows where the KR pages are
+    settings = settings.model_copy(update={"web": settings.web.model_copy(update={"base_url": BASE_URL})})
     ws = open_workspace(settings)
     try:
         import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
@@ -64,7 +67,7 @@ def web_settings(sandbox: SandboxServer, database: Path, folder: Path,
     path.write_text(
         f'database_url = "sqlite:///{database}"\n'
         f'[jira]\nurl = "{sandbox.url}"\nemail = "{BOT_EMAIL}"\ndeployment = "cloud"\n'
-        f'[web]\nbase_url = "http://okr.example.test"\nforge_app_id = "{APP_ID}"\n'
+        f'[web]\nbase_url = "{BASE_URL}"\nforge_app_id = "{APP_ID}"\n'
         f'forge_jwks_url = "{sandbox.url}/_sandbox/forge/jwks.json"\n'
         f'token_accounts = {{ {tokens} }}\n{web}\n',
         encoding="utf-8")
