@@ -152,11 +152,13 @@ class _CatalogReader(_Reader):
         top = self.validate(schema._FileIn, data, None, ()) or schema._FileIn()
         self.calendar = FiscalCalendar(top.fiscal_year_start, top.fiscal_year_named_by)
         kpis = [k for i, raw in enumerate(top.kpi) if (k := self._kpi(raw, ("kpi", i)))]
-        objectives = [o for i, raw in enumerate(top.objective)
-                      if (o := self._objective(raw, ("objective", i)))]
-        catalog = Catalog(tuple(objectives), tuple(kpis), top.fiscal_year_start)
+        # each objective with the path of its entry: an objective whose id is unusable (blank) has
+        # no entry in `where`, yet its parent still has to be checked and placed on a line
+        placed = [(o, ("objective", i)) for i, raw in enumerate(top.objective)
+                  if (o := self._objective(raw, ("objective", i)))]
+        catalog = Catalog(tuple(o for o, _ in placed), tuple(kpis), top.fiscal_year_start)
         self._check_ids()
-        self._check_parents(catalog)
+        self._check_parents(placed)
         self._check_kpi_refs()
         return catalog
 
@@ -322,28 +324,29 @@ class _CatalogReader(_Reader):
         """What kind of entry first used `entry_id`, or None when nothing did."""
         return next((kind for i, kind, _ in self.ids if i == entry_id), None)
 
-    def _check_parents(self, catalog: Catalog) -> None:
-        """Each parent is a known objective, and parents never loop back."""
-        for objective in catalog.objectives:
+    def _check_parents(self, placed: list[tuple[Objective, Loc]]) -> None:
+        """Each parent is a known objective, and parents never loop back (`placed`: each objective
+        with the path of its entry)."""
+        for objective, at in placed:
             if objective.parent is None:
                 continue
-            at = self.where[objective.id]
+            subject = objective.id if objective.id in self.where else dotted(at)
             kind = self._kind_of(objective.parent)
             if kind is None:
-                self.report(objective.id, at, ("parent",), f"unknown parent objective {objective.parent!r}")
+                self.report(subject, at, ("parent",), f"unknown parent objective {objective.parent!r}")
             elif kind != "objective":
-                self.report(objective.id, at, ("parent",), f"parent {objective.parent!r} is {_a(kind)}, "
+                self.report(subject, at, ("parent",), f"parent {objective.parent!r} is {_a(kind)}, "
                             "not an objective")
-        parents = {o.id: o.parent for o in catalog.objectives}
+        parents = {o.id: o.parent for o, _ in placed if o.id in self.where}
         reported: set[str] = set()
-        for objective in catalog.objectives:
+        for objective, at in placed:
             chain, current = [objective.id], parents.get(objective.id)
             while current is not None and current not in chain and current in parents:
                 chain.append(current)
                 current = parents[current]
             if current == objective.id and objective.id not in reported:
                 reported.update(chain)
-                self.report(objective.id, self.where[objective.id], ("parent",),
+                self.report(objective.id, at, ("parent",),
                             f"parents form a loop: {' -> '.join([*chain, objective.id])}")
 
     def _check_kpi_refs(self) -> None:
