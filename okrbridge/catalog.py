@@ -40,11 +40,15 @@ from okrbridge.domain import (
 )
 from okrbridge.lint import Problem, Severity, lint
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
+from okrbridge.tomlread import TomlFileError, read_toml_text
 
 __all__ = ["CatalogError", "Checkin", "LoadedCatalog", "Problem", "bundled_sample", "check_catalog_file",
            "load_catalog", "load_checkins"]
 
 _M = TypeVar("_M", bound=BaseModel)
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest OKR or check-in file read (10,000 key results take about 3 MB)."""
 
 
 class CatalogError(ValueError):
@@ -160,6 +164,11 @@ class _CatalogReader(_Reader):
         self._check_ids()
         self._check_parents(placed)
         self._check_kpi_refs()
+        if not top.objective and not top.kpi and not self.errors:
+            # Opening a workspace archives whatever the file no longer names: an empty (or truncated)
+            # file must not silently archive every objective and KPI recorded so far.
+            self.report(None, (), (), "the file defines no [[objective]] and no [[kpi]]; loading it would "
+                        "archive every objective and KPI recorded so far (add at least one entry)")
         return catalog
 
     def _register(self, raw: dict[str, Any], kind: str, at: Loc) -> str:
@@ -362,18 +371,19 @@ class _CatalogReader(_Reader):
 # --------------------------------------------------------------------------- files
 
 
-_TOML_AT = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
+_TOML_AT = re.compile(r"\s*\((?:at line ([0-9]+), column [0-9]+|at end of document)\)$")
 
 
 def _parse(path: Path) -> tuple[dict[str, Any] | None, TomlPositions, list[Problem]]:
     """The file's TOML, its key positions, and a problem if it cannot be read or parsed."""
     file = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        text = read_toml_text(path, max_bytes=MAX_FILE_BYTES)
+    except FileNotFoundError as error:
         return None, TomlPositions(), [Problem("error", file, None, None, None,
-                                               f"cannot read the file: {reason}")]
+                                               f"cannot read the file: {error.strerror}")]
+    except TomlFileError as error:
+        return None, TomlPositions(), [Problem("error", file, error.line, None, None, error.message)]
     positions = scan(text)
     try:
         return tomllib.loads(text), positions, []

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from okrbridge.catalog import bundled_sample
+from okrbridge.tomlread import TomlFileError, read_toml_text
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -38,6 +39,9 @@ DEFAULT_CONFIG = Path("okrbridge.toml")
 """The config file looked for in the working directory."""
 SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
 """Keys that would put a secret in the file; they are refused wherever they appear."""
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The largest config file read: a config is a few dozen lines."""
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -243,13 +247,14 @@ def _explain(file: str, detail: Mapping[str, Any]) -> str:
 def _read(path: Path) -> dict[str, Any]:
     """The file's TOML; ConfigError (naming the file and line) when it cannot be read or parsed."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_toml_text(path, max_bytes=MAX_CONFIG_BYTES))
     except FileNotFoundError as error:
         raise ConfigError([f"{path}: no such config file"]) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot read the config file: {error}"]) from error
+    except TomlFileError as error:
+        where = f"{path}:{error.line}" if error.line else str(path)
+        raise ConfigError([f"{where}: cannot read the config file: {error.message}"]) from error
     except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column \d+\)$", str(error))
+        found = re.search(r"\(at line ([0-9]+), column [0-9]+\)$", str(error))
         where = f"{path}:{found[1]}" if found else str(path)
         message = str(error)[:found.start()].rstrip() if found else str(error)
         raise ConfigError([f"{where}: invalid TOML: {message}"]) from error

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
-_LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+_LABEL = re.compile(r"^(?P<year>[0-9]{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
 
 class CycleError(ValueError):
@@ -161,7 +161,7 @@ class FiscalCalendar:
 
     def parse(self, label: str) -> Period:
         """`"2026"`, `"2026-Q2"` or `"2026-05"` as a period; CycleError names what is wrong."""
-        match = _LABEL.match(label.strip()) if isinstance(label, str) else None
+        match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
         if match is None:
             raise CycleError(
                 f"cycle {label!r} is not a year (2026), a quarter (2026-Q2) or a month (2026-05)")

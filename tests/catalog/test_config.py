@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -238,3 +239,16 @@ def test_example_config_mentions_every_setting() -> None:
             assert all(f"{key} =" in text for key in value), name
         else:
             assert f"{name} =" in text, name
+
+
+def test_arrays_nested_thousands_deep_are_refused_with_the_line(write: Write) -> None:
+    path = write('database_url = "sqlite:///x.db"\nx = ' + "[" * 3000 + "]" * 3000 + "\n", "okrbridge.toml")
+    assert config_error(path) == [f"{path}:2: cannot read the config file: arrays or inline tables nest "
+                                  "more than 32 levels deep"]
+
+
+def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "okrbridge.toml"
+    os.mkfifo(fifo)  # opening it for a plain read would wait for a writer forever
+    assert config_error(fifo) == [f"{fifo}: cannot read the config file: not a regular file (a device, "
+                                  "a FIFO or a folder cannot hold TOML)"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from okrbridge.catalog import CatalogError, load_catalog
+from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.tomlread import MAX_NESTING, nesting_too_deep
 
 Write = Callable[..., Path]
 
@@ -35,3 +38,80 @@ def test_a_blank_id_with_a_known_parent_only_reports_the_id(write: Write, valid_
     path = write(valid_okrs + '\n[[objective]]\nid = " "\ntitle = "Child"\ncycle = "2026"\nparent = "CO-1"\n')
     found = errors_of(path)
     assert len(found) == 1 and "objective[2].id" in found[0]
+
+
+def load_in_a_thread(path: Path) -> list[str]:
+    """The errors loading `path` reports, loaded in a thread so that a hang fails the test, not the suite."""
+    found: list[list[str]] = []
+    worker = threading.Thread(target=lambda: found.append(errors_of(path)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert found, f"loading {path} did not finish (or raised something other than CatalogError)"
+    return found[0]
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 500, 5000])
+def test_arrays_nested_too_deep_are_refused_with_the_line(write: Write, valid_okrs: str, depth: int) -> None:
+    text = valid_okrs + "\nnested = " + "[" * depth + "]" * depth + "\n"
+    path = write(text)
+    [problem] = errors_of(path)
+    assert problem == (f"{path}:{text.count(chr(10))}: arrays or inline tables nest more than "
+                       f"{MAX_NESTING} levels deep")
+
+
+def test_inline_tables_nested_too_deep_are_refused(write: Write) -> None:
+    path = write("x = " + "{ a = " * 600 + "1" + " }" * 600 + "\n")
+    assert "nest more than" in errors_of(path)[0]
+
+
+def test_brackets_inside_strings_and_comments_do_not_count_as_nesting(write: Write, valid_okrs: str) -> None:
+    many = "[" * 100
+    text = valid_okrs.replace('title = "Close bigger deals"', f'title = "Close bigger deals {many}" # {many}')
+    text += f"\n[[kpi]]\nid = \"k2\"\nname = '''{many}\n{'{' * 100}'''\nbaseline = 1\n"
+    loaded = load_catalog(write(text))
+    assert loaded.catalog.kpi("k2") is not None
+
+
+def test_nesting_scan_handles_escaped_quotes_and_multiline_strings() -> None:
+    assert nesting_too_deep('a = "\\"[[[["\nb = [[1]]\n', 3) is None
+    assert nesting_too_deep('a = """x""""\nb = [[[[1]]]]\n', 3) == 2
+    assert nesting_too_deep("a = '''\n[[[[\n'''\nb = [[[[1]]]]\n", 3) == 4
+
+
+def test_a_fifo_is_refused_instead_of_waiting_forever(tmp_path: Path) -> None:
+    fifo = tmp_path / "okrs.toml"
+    os.mkfifo(fifo)
+    assert load_in_a_thread(fifo) == [f"{fifo}: not a regular file (a device, a FIFO or a folder cannot "
+                                      "hold TOML)"]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")
+def test_an_endless_device_is_refused_instead_of_read_forever() -> None:
+    assert "not a regular file" in load_in_a_thread(Path("/dev/zero"))[0]
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    assert "not a regular file" in errors_of(tmp_path)[0]
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "okrs.toml"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is written, the size is what counts
+    assert errors_of(path) == [f"{path}: the file is {MAX_FILE_BYTES + 1:,} bytes; the limit is "
+                               f"{MAX_FILE_BYTES:,}"]
+
+
+@pytest.mark.parametrize("text", ["", "\n# nothing yet\n", "fiscal_year_start = 4\n"])
+def test_a_file_with_no_objective_and_no_kpi_is_refused_before_it_archives_everything(
+        write: Write, text: str) -> None:
+    path = write(text)
+    [problem] = errors_of(path)
+    assert problem.startswith(f"{path}: the file defines no [[objective]] and no [[kpi]]")
+    assert "archive every objective" in problem
+
+
+@pytest.mark.parametrize("cycle", ["٢٠٢٦", "٢٠٢٦-Q2", "2026-٠٥", "２０２６"])
+def test_only_ascii_digits_make_a_cycle(write: Write, valid_okrs: str, cycle: str) -> None:
+    path = write(valid_okrs.replace('cycle = "2026"', f'cycle = "{cycle}"', 1))
+    assert any("CO-1.cycle: cycle" in p and "is not a year (2026)" in p for p in errors_of(path))
