@@ -158,7 +158,7 @@ class _CatalogReader(_Reader):
         kpis = [k for i, raw in enumerate(top.kpi) if (k := self._kpi(raw, ("kpi", i)))]
         # each objective with the path of its entry: an objective whose id is unusable (blank) has
         # no entry in `where`, yet its parent still has to be checked and placed on a line
-        placed = [(o, ("objective", i)) for i, raw in enumerate(top.objective)
+        placed: list[tuple[Objective, Loc]] = [(o, ("objective", i)) for i, raw in enumerate(top.objective)
                   if (o := self._objective(raw, ("objective", i)))]
         catalog = Catalog(tuple(o for o, _ in placed), tuple(kpis), top.fiscal_year_start)
         self._check_ids()
