@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from okrbridge import catalog_schema as schema
-from okrbridge.cycles import CycleError, FiscalCalendar
+from okrbridge.cycles import CycleError, FiscalCalendar, InstantOutOfRange
 from okrbridge.domain import (
     EVERYONE,
     Aggregate,
@@ -37,6 +37,7 @@ from okrbridge.domain import (
     Objective,
     Source,
     SourceKind,
+    checked_value,
 )
 from okrbridge.lint import Problem, Severity, lint
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
@@ -464,7 +465,15 @@ def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
             continue
         subject_id, key = (entry.kr, "kr") if entry.kr is not None else (str(entry.kpi), "kpi")
         try:
+            checked_value(entry.value)
+        except ValueError as error:
+            reader.report(subject, at, ("value",), str(error))
+            continue
+        try:
             moment = schema.checkin_moment(entry.at)
+        except InstantOutOfRange as error:
+            reader.report(subject, at, ("at",), str(error))
+            continue
         except ValueError:
             reader.report(subject, at, ("at",), f"{entry.at!r} is not a date (2026-02-01) or a date-time "
                           "(2026-02-01T09:30:00Z)")

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from okrbridge.cycles import user_instant
 from okrbridge.domain import EVERYONE, Aggregate, Direction, Level, MeasureKind, SourceKind
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
@@ -158,15 +159,16 @@ KPI_SOURCES = (SourceKind.MANUAL, SourceKind.JQL_COUNT, SourceKind.JQL_RATIO, So
 def checkin_moment(value: object) -> datetime:
     """A check-in time as an aware UTC datetime: dates are midnight UTC, naive times are UTC.
 
-    Raises ValueError for anything that is not a date, a date-time or an ISO string of one.
+    Raises ValueError for anything that is not a date, a date-time or an ISO string of one, or that
+    lies outside the instants cycles.user_instant accepts.
     """
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
     if not isinstance(value, date):
         raise ValueError(f"{value!r} is not a date")
     if not isinstance(value, datetime):
-        return datetime.combine(value, time.min, tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = datetime.combine(value, time.min, tzinfo=UTC)
+    return user_instant(value)
 
 
 def explain(model: type[BaseModel], detail: Mapping[str, Any]) -> str:

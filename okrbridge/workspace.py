@@ -15,8 +15,8 @@ from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
-from okrbridge.cycles import Period, PeriodKind
-from okrbridge.domain import Catalog
+from okrbridge.cycles import Period, PeriodKind, user_instant
+from okrbridge.domain import Catalog, checked_value
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.store import Snapshot, Store, UnknownSubject
@@ -58,7 +58,13 @@ def open_workspace(settings: Settings, *, now: datetime | None = None) -> Worksp
 
 def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime | None = None,
                    note: str | None = None, author: str | None = None) -> Snapshot:
-    """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id."""
+    """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id.
+
+    A value beyond ±MAX_CHECKIN_MAGNITUDE, or a time outside cycles.user_instant's range, raises
+    ValueError naming it: nothing is stored.
+    """
+    value = checked_value(value)
+    at = user_instant(at) if at is not None else None
     kr = ws.catalog.key_result(subject_id)
     kpi = ws.catalog.kpi(subject_id)
     if kr is not None:

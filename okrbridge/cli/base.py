@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import click
 
 from okrbridge.catalog import CatalogError
 from okrbridge.config import ConfigError, Settings, load_settings
-from okrbridge.cycles import CycleError
+from okrbridge.cycles import CycleError, InstantOutOfRange, user_instant
 from okrbridge.store import StoreError, UnknownSubject
 from okrbridge.workspace import Workspace, open_workspace
 
@@ -25,7 +25,8 @@ def emit_json(data: Any) -> None:
 
 
 def parse_moment(value: str | None, name: str) -> datetime | None:
-    """A `--at` value: an ISO date or date-time, taken as UTC when it has no offset."""
+    """A `--at` value: an ISO date or date-time, taken as UTC when it has no offset, within the
+    range cycles.user_instant accepts."""
     if value is None:
         return None
     try:
@@ -33,7 +34,10 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (2026-05-31) or date-time",
                                  param_hint=name) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return user_instant(moment)
+    except InstantOutOfRange as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from exc
 
 
 class Context:

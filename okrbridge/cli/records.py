@@ -36,9 +36,25 @@ def validate(obj: Context, as_json: bool) -> None:
         sys.exit(1)
 
 
+class _Number(click.ParamType):
+    """A number written with ASCII digits: float() alone also takes "١٢" (Arabic-Indic) and "１２"."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """The float `value` writes, or a usage error naming it."""
+        text = str(value).strip()
+        try:
+            if not text.isascii():
+                raise ValueError(text)
+            return float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (write it like 420, -3.5 or 1e6)", param, ctx)
+
+
 @cli.command()
 @click.argument("subject")
-@click.argument("value", type=float)
+@click.argument("value", type=_Number())
 @click.option("--note", default=None, help="Why the value is what it is.")
 @click.option("--at", "at", default=None, help="When the value was true (default: now), e.g. 2026-05-31.")
 @click.option("--author", default=lambda: os.environ.get("USER"), help="Who records it (default: $USER).")
