@@ -252,3 +252,32 @@ def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # opening it for a plain read would wait for a writer forever
     assert config_error(fifo) == [f"{fifo}: cannot read the config file: not a regular file (a device, "
                                   "a FIFO or a folder cannot hold TOML)"]
+
+
+@pytest.mark.parametrize(("section", "key", "value", "allowed"), [
+    ("jira", "timeout_seconds", "1e308", "above 0 up to 600"),
+    ("jira", "timeout_seconds", "0", "above 0 up to 600"),
+    ("jira", "max_retries", "100000000000000000000", "0 to 20"),
+    ("jira", "max_retry_wait_seconds", "1e9", "0 to 3600"),
+    ("jira", "max_concurrency", "65", "1 to 64"),
+    ("web", "port", "70000", "1 to 65535"),
+    ("scheduler", "publish_every_minutes", "0", "1 to 10080"),
+    ("scheduler", "sync_every_minutes", "1000000", "1 to 10080"),
+    ("grading", "pace_tolerance", "1.5", "0 to 1"),
+])
+def test_every_number_setting_is_bounded_and_the_error_names_key_and_range(
+        write: Write, section: str, key: str, value: str, allowed: str) -> None:
+    path = write(f"[{section}]\n{key} = {value}\n", "okrbridge.toml")
+    [message] = config_error(path)
+    assert message.startswith(f"{path}: {section}.{key}: ") and message.endswith(f"allowed: {allowed}")
+
+
+def test_a_float_for_a_whole_number_setting_is_refused(write: Write) -> None:
+    path = write("[jira]\nmax_retries = 1e20\n", "okrbridge.toml")
+    assert config_error(path) == [f"{path}: jira.max_retries: Input should be a valid integer"]
+
+
+def test_the_largest_allowed_numbers_load(write: Write) -> None:
+    path = write("[jira]\ntimeout_seconds = 600\nmax_retries = 20\nmax_retry_wait_seconds = 3600\n"
+                 "[scheduler]\npublish_every_minutes = 10080\n", "okrbridge.toml")
+    assert load_settings(path, {}).jira.max_retries == 20
