@@ -89,6 +89,11 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """A long text shortened for a message: its start and an ellipsis."""
+    return text if len(text) <= limit else f"{text[:limit - 1]}…"
+
+
 def _blank(value: str | None) -> bool:
     """Whether an optional string says nothing."""
     return value is None or not value.strip()
@@ -184,9 +189,14 @@ class _CatalogReader(_Reader):
     def _check_common(self, subject: str, at: Loc,
                       entry: schema._KpiIn | schema._ObjectiveIn | schema._KeyResultIn) -> None:
         """Checks every entry shares: a usable id, a title or name, and (not for KRs) an audience."""
-        if not schema.ID.match(entry.id):
-            self.report(subject, at, ("id",), f"id {entry.id!r} must be letters, digits, '.', '_' or '-' "
-                        "(it becomes a Jira label such as kr-CO-1.1)")
+        if not schema.ID.fullmatch(entry.id):
+            self.report(subject, at, ("id",), f"id {_cut(entry.id)!r} must be ASCII letters, digits, "
+                        "'.', '_' or '-', starting with a letter or digit (it becomes a Jira label such as "
+                        "kr-CO-1.1)")
+        elif len(entry.id) > schema.MAX_ID_LENGTH:
+            self.report(subject, at, ("id",), f"id {_cut(entry.id)!r} is {len(entry.id)} characters; the "
+                        f"limit is {schema.MAX_ID_LENGTH} (ids go into Jira labels, remote links, page "
+                        "titles and URLs)")
         label = "name" if isinstance(entry, schema._KpiIn) else "title"
         if _blank(getattr(entry, label)):
             self.report(subject, at, (label,), f"the {label} is empty")
@@ -213,7 +223,7 @@ class _CatalogReader(_Reader):
             unused = name not in needs and not (name == "agg" and src.kind is SourceKind.JQL_SUM)
             if unused and getattr(src, name) is not None:
                 self.report(subject, at, ("source", name), f"{_a(src.kind.value)} source does not use {name}")
-        if src.kind is SourceKind.MILESTONE and src.issue and not schema.ISSUE_KEY.match(src.issue):
+        if src.kind is SourceKind.MILESTONE and src.issue and not schema.ISSUE_KEY.fullmatch(src.issue):
             self.report(subject, at, ("source", "issue"), f"{src.issue!r} is not a Jira issue key like ENG-1")
         if src.kind is SourceKind.KPI and src.kpi:
             self.kpi_refs.append((subject, at, src.kpi))
@@ -286,7 +296,7 @@ class _CatalogReader(_Reader):
                 self.report(subject, at, ("initiatives", "label"),
                             f"{given.label!r} is not a Jira label: labels have no spaces")
             for i, key in enumerate(entry.initiatives.epics):
-                if not schema.ISSUE_KEY.match(key):
+                if not schema.ISSUE_KEY.fullmatch(key):
                     self.report(subject, at, ("initiatives", "epics", i), f"{key!r} is not a Jira issue key "
                                 "like ENG-12")
         return KeyResult(id=entry.id, title=entry.title, measure=measure, owner=entry.owner or None,

@@ -134,8 +134,13 @@ class _CheckinFileIn(BaseModel):
 NESTED: dict[str, type[BaseModel]] = {"source": _SourceIn, "initiatives": _InitiativesIn}
 """The inline tables of an entry, by key: an unknown key inside one lists that table's keys."""
 
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-"""An objective, KR or KPI id: it becomes a Jira label (kr-CO-1.1), a page name and a snapshot key."""
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An objective, KR or KPI id (matched whole): it becomes a Jira label (kr-CO-1.1), a remote link's
+globalId (okrbridge:kr=CO-1.1), part of Confluence page titles and URLs, and a snapshot key."""
+
+MAX_ID_LENGTH = 64
+"""The longest id: far inside every place an id goes (Jira labels and remote-link globalIds hold 255
+characters, Confluence titles 255 with the title beside the id, URL paths), and still readable."""
 
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 """A Jira issue key such as ENG-12."""

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.catalog_schema import MAX_ID_LENGTH
+from okrbridge.sync import global_link_id
 from okrbridge.tomlread import MAX_NESTING, nesting_too_deep
 
 Write = Callable[..., Path]
@@ -30,7 +32,7 @@ def test_an_objective_with_a_blank_id_and_a_parent_is_reported_not_a_key_error(w
     lines = text.split("\n")
     id_line = len(lines) - lines[::-1].index('id = ""')
     parent_line = len(lines) - lines[::-1].index('parent = "NOPE"')
-    assert f"{path}:{id_line}: objective[2].id: id '' must be letters" in "\n".join(found)
+    assert f"{path}:{id_line}: objective[2].id: id '' must be ASCII letters" in "\n".join(found)
     assert f"{path}:{parent_line}: objective[2].parent: unknown parent objective 'NOPE'" in found
 
 
@@ -115,3 +117,33 @@ def test_a_file_with_no_objective_and_no_kpi_is_refused_before_it_archives_every
 def test_only_ascii_digits_make_a_cycle(write: Write, valid_okrs: str, cycle: str) -> None:
     path = write(valid_okrs.replace('cycle = "2026"', f'cycle = "{cycle}"', 1))
     assert any("CO-1.cycle: cycle" in p and "is not a year (2026)" in p for p in errors_of(path))
+
+
+def test_an_id_longer_than_the_limit_is_refused_naming_file_line_and_id(write: Write,
+                                                                         valid_okrs: str) -> None:
+    long_id = "CO-1." + "9" * 295
+    text = valid_okrs.replace('id = "CO-1.2"', f'id = "{long_id}"')
+    path = write(text)
+    [problem] = errors_of(path)
+    line = text[:text.index(long_id)].count("\n") + 1
+    assert problem.startswith(f"{path}:{line}: {long_id}.id: id 'CO-1.99999")
+    assert f"is 300 characters; the limit is {MAX_ID_LENGTH}" in problem
+
+
+def test_an_id_at_the_limit_fits_every_place_it_goes(write: Write, valid_okrs: str) -> None:
+    longest = "K" * MAX_ID_LENGTH
+    loaded = load_catalog(write(valid_okrs.replace('id = "CO-1.2"', f'id = "{longest}"')))
+    assert loaded.catalog.key_result(longest) is not None
+    assert len(global_link_id(longest)) <= 255 and len(f"kr-{longest}") <= 255
+
+
+@pytest.mark.parametrize("bad", ["CO-1.2\\n", "CO 1", "CO-1.2é", "-CO", "CO/1", "CO-1.2\\u001b[31m"])
+def test_an_id_outside_the_ascii_id_characters_is_refused(write: Write, valid_okrs: str, bad: str) -> None:
+    path = write(valid_okrs.replace('id = "CO-1.2"', f'id = "{bad}"'))
+    assert any(".id: id " in p and "must be ASCII letters, digits" in p for p in errors_of(path))
+
+
+def test_an_epic_key_with_a_trailing_line_break_is_refused(write: Write, valid_okrs: str) -> None:
+    epics = '  initiatives = { epics = ["ENG-1\\n"] }\n'
+    text = valid_okrs.replace("  start = 300\n", "  start = 300\n" + epics, 1)
+    assert any("is not a Jira issue key" in p for p in errors_of(write(text)))
