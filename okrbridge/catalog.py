@@ -40,6 +40,7 @@ from okrbridge.domain import (
     checked_value,
 )
 from okrbridge.lint import Problem, Severity, lint
+from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
 from okrbridge.tomlread import TomlFileError, read_toml_text
 
@@ -132,19 +133,44 @@ class _Reader:
         self.problems.append(Problem(severity, self.file, line, subject, dotted(loc) or None, message))
 
     def validate(self, model: type[_M], data: Any, subject: str | None, at: Loc) -> _M | None:
-        """`data` as `model`, reporting every error; a retry without the failing keys keeps what is good."""
+        """`data` as `model`, reporting every error; a retry without the failing keys keeps what is good.
+
+        Text fields are checked for control characters too (see `check_text`).
+        """
         try:
-            return model.model_validate(data)
+            entry = model.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
                 self.report(subject, at, tuple(detail["loc"]), schema.explain(model, detail))
             failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
-        if not isinstance(data, dict):
-            return None
-        try:
-            return model.model_validate({k: v for k, v in data.items() if k not in failed})
-        except ValidationError:
-            return None
+            if not isinstance(data, dict):
+                return None
+            try:
+                entry = model.model_validate({k: v for k, v in data.items() if k not in failed})
+            except ValidationError:
+                return None
+        self.check_text(entry, subject, at, ())
+        return entry
+
+    def check_text(self, value: object, subject: str | None, at: Loc, loc: Loc) -> None:
+        """Refuse control characters in every string of a validated entry, nested ones included.
+
+        They would reach terminals, remote-link titles and pages verbatim (see safe_text); queries
+        alone may span lines and hold tabs.
+        """
+        if isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                self.check_text(getattr(value, name), subject, at, (*loc, name))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                self.check_text(item, subject, at, (*loc, i))
+        elif isinstance(value, str):
+            allow = "\t\n\r" if loc and loc[-1] in schema.MULTILINE_TEXT else ""
+            char = unsafe_character(value, allow=allow)
+            if char is not None:
+                self.report(subject, at, loc, f"{_cut(value)!r} holds the control character "
+                            f"{describe(char)}; write plain text (control characters would reach "
+                            "terminals and Jira verbatim)")
 
 
 class _CatalogReader(_Reader):

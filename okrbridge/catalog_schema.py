@@ -142,6 +142,10 @@ MAX_ID_LENGTH = 64
 """The longest id: far inside every place an id goes (Jira labels and remote-link globalIds hold 255
 characters, Confluence titles 255 with the title beside the id, URL paths), and still readable."""
 
+MULTILINE_TEXT = frozenset({"jql", "numerator", "denominator", "note"})
+"""The text fields that may hold line breaks and tabs (queries and notes written across lines); every
+other text field, and these for any other control character, is refused when it holds one."""
+
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 """A Jira issue key such as ENG-12."""
 

@@ -22,6 +22,7 @@ from connectors.jira import JiraConnection, JiraError
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.safe_text import one_line
 from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
 
@@ -195,10 +196,16 @@ def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
     return snapshots, failures
 
 
+LINK_TITLE_LIMIT = 255
+"""The longest remote-link title Jira stores."""
+
+
 def link_title(kr: KeyResult, score: float | None, status: str) -> str:
-    """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`."""
+    """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`, on one
+    line with no control characters, the title cut so the whole fits LINK_TITLE_LIMIT."""
     grade = "no value yet" if score is None else f"{score:.2f} {status}"
-    return f"KR {kr.id} · {kr.title} · {grade}"
+    head, tail = f"KR {kr.id} · ", f" · {grade}"
+    return head + one_line(kr.title, LINK_TITLE_LIMIT - len(head) - len(tail)) + tail
 
 
 def global_link_id(kr_id: str) -> str:

@@ -19,6 +19,7 @@ from okrbridge.cycles import Period, PeriodKind, user_instant
 from okrbridge.domain import Catalog, checked_value
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.report import PeriodReport, grade_period
+from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.store import Snapshot, Store, UnknownSubject
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
 
@@ -60,11 +61,15 @@ def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime
                    note: str | None = None, author: str | None = None) -> Snapshot:
     """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id.
 
-    A value beyond ±MAX_CHECKIN_MAGNITUDE, or a time outside cycles.user_instant's range, raises
-    ValueError naming it: nothing is stored.
+    A value beyond ±MAX_CHECKIN_MAGNITUDE, a time outside cycles.user_instant's range, or a control
+    character in the note or author raises ValueError naming it: nothing is stored.
     """
     value = checked_value(value)
     at = user_instant(at) if at is not None else None
+    for name, text, allow in (("note", note, "\t\n\r"), ("author", author, "")):
+        char = unsafe_character(text, allow=allow) if text else None
+        if char is not None:
+            raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
     kr = ws.catalog.key_result(subject_id)
     kpi = ws.catalog.kpi(subject_id)
     if kr is not None:

@@ -12,6 +12,7 @@ from okrbridge import textout
 from okrbridge.catalog import check_catalog_file
 from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
 from okrbridge.domain import SourceKind
+from okrbridge.safe_text import printable
 from okrbridge.workspace import grades as grades_of
 from okrbridge.workspace import record_checkin, resolve_period
 
@@ -29,7 +30,7 @@ def validate(obj: Context, as_json: bool) -> None:
                     "okrs": str(settings.okrs), "problems": [textout.problem_dict(p) for p in problems]})
     else:
         for problem in problems:
-            click.echo(f"{problem.severity}: {problem}")
+            click.echo(printable(f"{problem.severity}: {problem}"))
         warnings = len(problems) - len(errors)
         click.echo(f"{settings.okrs}: {len(errors)} error(s), {warnings} warning(s)")
     if errors:

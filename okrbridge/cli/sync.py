@@ -10,6 +10,7 @@ import click
 
 from connectors.jira import JiraError
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
+from okrbridge.safe_text import printable
 from okrbridge.sync import SyncReport
 from okrbridge.sync import dry_run as plan_only
 from okrbridge.workspace import jira_connection
@@ -41,11 +42,11 @@ def _skipped_lines(report: SyncReport) -> list[str]:
 
 
 def summary_text(report: SyncReport) -> str:
-    """The human summary of a sync (or of a dry run's plan)."""
+    """The human summary of a sync (or of a dry run's plan), control characters escaped."""
     if report.dry_run:
         lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
         lines += [f"  {q}" for q in report.planned]
-        return "\n".join([*lines, *_skipped_lines(report)])
+        return "\n".join(printable(line) for line in [*lines, *_skipped_lines(report)])
     lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
              f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
              f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
@@ -55,7 +56,8 @@ def summary_text(report: SyncReport) -> str:
     lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
-    return "\n".join(lines)
+    # queries, Jira's messages and ids are escaped: one logical line is one line on the terminal
+    return "\n".join(printable(line) for line in lines)
 
 
 @cli.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog, load_checkins
 from okrbridge.catalog_schema import MAX_ID_LENGTH
 from okrbridge.sync import global_link_id
 from okrbridge.tomlread import MAX_NESTING, nesting_too_deep
@@ -69,7 +69,7 @@ def test_inline_tables_nested_too_deep_are_refused(write: Write) -> None:
 def test_brackets_inside_strings_and_comments_do_not_count_as_nesting(write: Write, valid_okrs: str) -> None:
     many = "[" * 100
     text = valid_okrs.replace('title = "Close bigger deals"', f'title = "Close bigger deals {many}" # {many}')
-    text += f"\n[[kpi]]\nid = \"k2\"\nname = '''{many}\n{'{' * 100}'''\nbaseline = 1\n"
+    text += f"\n[[kpi]]\nid = \"k2\"\nname = '''{many}{'{' * 100}'''\nbaseline = 1\n"
     loaded = load_catalog(write(text))
     assert loaded.catalog.kpi("k2") is not None
 
@@ -147,3 +147,50 @@ def test_an_epic_key_with_a_trailing_line_break_is_refused(write: Write, valid_o
     epics = '  initiatives = { epics = ["ENG-1\\n"] }\n'
     text = valid_okrs.replace("  start = 300\n", "  start = 300\n" + epics, 1)
     assert any("is not a Jira issue key" in p for p in errors_of(write(text)))
+
+
+HOSTILE_TEXT = "Grow\\r\\nKR FAKE-9 \\u001b[31m"  # as written in TOML: a forged line and an escape sequence
+
+
+@pytest.mark.parametrize(("old", "subject_field"), [
+    ('title = "Increase sales revenue"', "CO-1.title"),
+    ('owner = "alice"', "CO-1.owner"),
+    ('team = "sales"', "SALES-1.team"),
+    ('title = "Grow qualified opportunities from 0 to 120"', "SALES-1.1.title"),
+    ('name = "Average contract value"', "acv.name"),
+    ('unit = "$"', "acv.unit"),
+])
+def test_control_characters_in_catalog_text_are_refused_naming_file_line_and_field(
+        write: Write, valid_okrs: str, old: str, subject_field: str) -> None:
+    key = old.split(" ")[0]
+    text = valid_okrs.replace(old, f'{key} = "{HOSTILE_TEXT}"', 1)
+    path = write(text)
+    line = text[:text.index(HOSTILE_TEXT)].count("\n") + 1
+    found = errors_of(path)
+    assert any(p.startswith(f"{path}:{line}: {subject_field}: ") and "control character U+000D" in p
+               for p in found), found
+
+
+def test_an_escape_sequence_in_a_visible_to_group_is_refused(write: Write, valid_okrs: str) -> None:
+    text = valid_okrs.replace('visible_to = ["okr-sales"]', 'visible_to = ["sales\\u001b[0m"]')
+    assert any("SALES-1.visible_to[0]: " in p and "U+001B (ESCAPE)" in p for p in errors_of(write(text)))
+
+
+def test_a_right_to_left_override_in_a_title_is_refused(write: Write, valid_okrs: str) -> None:
+    text = valid_okrs.replace('title = "Increase sales revenue"', 'title = "Increase \\u202erevenue"')
+    assert any("CO-1.title: " in p and "U+202E" in p for p in errors_of(write(text)))
+
+
+def test_queries_and_check_in_notes_may_span_lines(write: Write, valid_okrs: str) -> None:
+    text = valid_okrs.replace('numerator = "project = WEB AND labels = won"',
+                              'numerator = """project = WEB\n\tAND labels = won"""')
+    assert load_catalog(write(text)).catalog.key_result("CO-1.1") is not None
+    checkins = write('[[checkin]]\nkr = "CO-1.2"\nvalue = 1\nat = 2026-02-01\nnote = """two\nlines"""\n',
+                     "checkins.toml")
+    assert load_checkins(checkins)[0].note == "two\nlines"
+
+
+def test_an_escape_sequence_in_a_query_is_refused(write: Write, valid_okrs: str) -> None:
+    text = valid_okrs.replace('numerator = "project = WEB AND labels = won"',
+                              'numerator = "project = WEB\\u001b[2J"')
+    assert any("CO-1.1.source.numerator: " in p and "U+001B" in p for p in errors_of(write(text)))
