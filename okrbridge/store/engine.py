@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from okrbridge.store.records import StoreError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The packaged alembic script directory (env.py, script.py.mako, versions/)."""
 
@@ -41,7 +43,12 @@ def _prepare_sqlite_file(url: URL) -> None:
     database = url.database or ""
     if _is_sqlite_memory(url) or database.startswith("file:"):
         return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the folder {folder} for the SQLite database: "
+                         f"{error.strerror or error}") from error
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
