@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from okrbridge.lint import Problem
 from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport
 from okrbridge.safe_text import printable
-from okrbridge.store import Snapshot
+
+if TYPE_CHECKING:  # only a type here: rendering must not load the store (SQLAlchemy) to start
+    from okrbridge.store import Snapshot
 
 
 def _num(value: float | None, unit: str = "") -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from connectors.jira import JiraConnection
-from connectors.retry import RetryPolicy
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
@@ -21,7 +20,10 @@ from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.store import Snapshot, Store, UnknownSubject
-from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
+
+if TYPE_CHECKING:  # the Jira side (HTTP, connectors) loads only for the commands that sync
+    from connectors.jira import JiraConnection
+    from okrbridge.sync import Progress, SyncReport
 
 
 @dataclass
@@ -113,6 +115,9 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
 
 def jira_connection(settings: Settings) -> JiraConnection:
     """A Jira connection from the `[jira]` settings and the token in the environment."""
+    from connectors.jira import JiraConnection
+    from connectors.retry import RetryPolicy
+
     jira = settings.jira
     if not jira.url:
         raise ValueError("jira.url is not set: name your Jira site in the config file")
@@ -136,6 +141,8 @@ def kr_url(settings: Settings) -> Callable[[str], str]:
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
          only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None) -> SyncReport:
     """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too)."""
+    from okrbridge.sync import LinkOptions, run_sync
+
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import click
 
 from okrbridge import textout
-from okrbridge.catalog import check_catalog_file
 from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
 from okrbridge.domain import SourceKind
 from okrbridge.safe_text import printable
-from okrbridge.workspace import grades as grades_of
-from okrbridge.workspace import record_checkin, resolve_period
+
+# The catalog loader (pydantic) and the workspace (the store, SQLAlchemy) load inside the commands
+# that use them: `okrbridge --help` needs neither, `validate` no store.
 
 
 @cli.command()
@@ -22,6 +22,8 @@ from okrbridge.workspace import record_checkin, resolve_period
 @pass_context
 def validate(obj: Context, as_json: bool) -> None:
     """Check the config and okrs.toml; lint the OKRs. Exits 1 when there are errors."""
+    from okrbridge.catalog import check_catalog_file
+
     settings = obj.settings
     problems = check_catalog_file(settings.okrs)
     errors = [p for p in problems if p.severity == "error"]
@@ -64,6 +66,8 @@ class _Number(click.ParamType):
 def checkin(obj: Context, subject: str, value: float, note: str | None, at: str | None,
             author: str | None, as_json: bool) -> None:
     """Record a manual VALUE for the key result or KPI SUBJECT."""
+    from okrbridge.workspace import record_checkin
+
     with obj.workspace() as ws:
         snapshot = record_checkin(ws, subject, value, at=parse_moment(at, "--at"), note=note, author=author)
         item = ws.catalog.key_result(subject) or ws.catalog.kpi(subject)
@@ -85,6 +89,9 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
 @pass_context
 def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
     """Grades per objective and key result for a cycle, from the stored snapshots."""
+    from okrbridge.workspace import grades as grades_of
+    from okrbridge.workspace import resolve_period
+
     now = parse_moment(at, "--at") or datetime.now(UTC)
     with obj.workspace() as ws:
         reports = grades_of(ws, resolve_period(ws, cycle, now), now=now, nested=nested)

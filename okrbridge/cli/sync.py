@@ -5,16 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from connectors.jira import JiraError
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
 from okrbridge.safe_text import printable
-from okrbridge.sync import SyncReport
-from okrbridge.sync import dry_run as plan_only
-from okrbridge.workspace import jira_connection
-from okrbridge.workspace import sync as sync_workspace
+
+if TYPE_CHECKING:  # the sync machinery (connectors, HTTP, the store) loads only when `sync` runs
+    from okrbridge.sync import SyncReport
 
 
 @contextmanager
@@ -67,6 +66,11 @@ def summary_text(report: SyncReport) -> str:
 @pass_context
 def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> None:
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
+    from connectors.jira import JiraError
+    from okrbridge.sync import dry_run as plan_only
+    from okrbridge.workspace import jira_connection
+    from okrbridge.workspace import sync as sync_workspace
+
     subset = frozenset(only) if only else None
     with obj.workspace() as ws:
         if dry_run:
