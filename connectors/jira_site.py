@@ -183,7 +183,7 @@ class JiraSite:
         status = response.status_code
         request_url = response.url or (response.request.url if response.request is not None else "")
         url = safe_url(request_url or self.url)
-        messages = _error_messages(response)
+        messages = error_messages(response)
         if status in (401, 403):
             denied = response.headers.get("X-Authentication-Denied-Reason")
             if denied:
@@ -250,7 +250,7 @@ def expect_key(data: Any, name: str, url: str, *, what: str) -> Any:
     raise JiraError(None, [f"unexpected answer: no {name!r} in a {shape}"], url, context=what)
 
 
-def _error_messages(response: requests.Response) -> list[str]:
+def error_messages(response: requests.Response) -> list[str]:
     """Jira's `errorMessages` and `errors` values; else the reason phrase (HTML bodies are not shown)."""
     messages: list[str] = []
     try:

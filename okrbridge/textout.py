@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # only a type here: rendering must not load the store (SQLAlc
     from okrbridge.store import Snapshot
 
 
-def _num(value: float | None, unit: str = "") -> str:
+def format_value(value: float | None, unit: str = "") -> str:
     """A value with its unit: `$400`, `2.31 %`, `17`; `—` when there is none."""
     if value is None:
         return "—"
@@ -72,7 +72,7 @@ def _grade(value: str, score: float | None, status: str, pace: str) -> str:
 def _kr_lines(kr: KrGrade) -> list[str]:
     """A key result row with its full title, then how and when its value was obtained."""
     how = explain(kr.detail) if kr.detail else ("check-in" if kr.as_of else "no value yet")
-    numbers = _grade(_num(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
+    numbers = _grade(format_value(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
     return [f"  {printable(kr.id):<12}{numbers}{printable(kr.title)}",
             f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
 
@@ -88,7 +88,8 @@ def _objective_lines(objective: ObjectiveGrade) -> list[str]:
 
 def _kpi_line(kpi: KpiGrade) -> str:
     """One KPI row."""
-    return (f"  {printable(kpi.id):<12}{_grade(_num(kpi.value, kpi.unit), kpi.score, kpi.status.value, '')}"
+    grade = _grade(format_value(kpi.value, kpi.unit), kpi.score, kpi.status.value, "")
+    return (f"  {printable(kpi.id):<12}{grade}"
             f"{printable(kpi.name)}, as of {_day(kpi.as_of)}")
 
 
@@ -112,7 +113,7 @@ def snapshot_line(snapshot: Snapshot) -> str:
     why = printable(snapshot.note or explain(snapshot.source_detail) or snapshot.source_kind)
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
     return (f"{printable(snapshot.subject_id)}  {snapshot.taken_at:%Y-%m-%d %H:%M}  "
-            f"value {_num(snapshot.value):>10}  score {_score(snapshot.score)} "
+            f"value {format_value(snapshot.value):>10}  score {_score(snapshot.score)} "
             f"{printable(snapshot.source_kind)}{run}  {why}")
 
 

@@ -140,18 +140,28 @@ def migration_due(engine: Engine) -> bool:
     return stamped != packaged_heads()
 
 
+_MIGRATION_LOCK_KEY = 0x6F6B72_6D6967
+"""PostgreSQL advisory lock id that serialises migrations ("okr" "mig" in hex)."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (default: the newest) in one transaction.
 
-    A database already at the newest revision is left alone without loading alembic, which is most of
-    a command's start-up otherwise.
+    Processes starting together (two daemons on two hosts) take turns: the second waits for the
+    first's migration to commit, then finds nothing left to do. A database already at the newest
+    revision is left alone, with no lock taken and without loading alembic (which is most of a
+    command's start-up otherwise).
     """
     if revision == "head" and not migration_due(engine):
         return
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

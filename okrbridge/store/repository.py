@@ -40,6 +40,7 @@ from okrbridge.store.records import (
     Initiative,
     InitiativeRecord,
     NewSnapshot,
+    PublishRecord,
     RunError,
     Snapshot,
     SubjectState,
@@ -52,6 +53,7 @@ from okrbridge.store.tables import (
     KeyResultRow,
     KpiRow,
     ObjectiveRow,
+    PublishRecordRow,
     RunStatus,
     SnapshotRow,
     SubjectStateRow,
@@ -394,3 +396,23 @@ class Store:
             if row is None:
                 raise UnknownRun(run_id)
             return convert.to_sync_run(row)
+
+    # -- publish records ------------------------------------------------------------------------
+
+    def publish_records(self) -> dict[str, PublishRecord]:
+        """What was last written to each Confluence page, by page key."""
+        with self.session() as session:
+            rows = session.exec(select(PublishRecordRow)).all()
+            return {row.key: convert.to_publish_record(row) for row in rows}
+
+    def save_publish_record(self, record: PublishRecord) -> None:
+        """Record (insert or replace) what was just written to one page."""
+        values = dataclasses.asdict(record)
+        values["published_at"] = _as_utc(record.published_at, "published_at")
+        with self.session(write=True) as session:
+            row = session.get(PublishRecordRow, record.key)
+            if row is None:
+                session.add(PublishRecordRow(**values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
