@@ -35,7 +35,7 @@ from okrbridge.grading import forecast
 from okrbridge.report import grade_period
 from okrbridge.safe_text import unsafe_character
 from okrbridge.store import Snapshot, SubjectKind
-from okrbridge.sync import LINK_TITLE_LIMIT, link_title
+from okrbridge.sync_links import LINK_TITLE_LIMIT, link_title
 from okrbridge.textout import report_text, snapshot_line
 from okrbridge.tomlpos import _Scanner
 

@@ -11,7 +11,7 @@ import pytest
 
 from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog, load_checkins
 from okrbridge.catalog_schema import MAX_ID_LENGTH
-from okrbridge.sync import global_link_id
+from okrbridge.sync_links import global_link_id
 from okrbridge.tomlread import MAX_NESTING, nesting_too_deep
 
 Write = Callable[..., Path]

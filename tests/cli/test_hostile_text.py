@@ -14,7 +14,8 @@ from okrbridge.domain import Catalog, KeyResult, Kpi, Measure, MeasureKind, Obje
 from okrbridge.report import grade_period
 from okrbridge.safe_text import one_line, printable, unsafe_character
 from okrbridge.store import Snapshot, SubjectKind
-from okrbridge.sync import LINK_TITLE_LIMIT, SyncReport, link_title
+from okrbridge.sync import SyncReport
+from okrbridge.sync_links import LINK_TITLE_LIMIT, link_title
 from okrbridge.textout import report_text, snapshot_line
 
 FORGED = "Grow\r\nKR FAKE-9 · injected · 1.00 on track"
