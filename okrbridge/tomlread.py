@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["MAX_NESTING", "TomlFileError", "nesting_too_deep", "read_toml_text"]
+__all__ = ["MAX_NESTING", "TomlFileError", "nesting_too_deep", "read_regular_bytes", "read_toml_text"]
 
 MAX_NESTING = 32
 """How deep arrays and inline tables may nest (an OKR or config file needs three or four levels)."""
@@ -36,6 +36,21 @@ def read_toml_text(path: Path, *, max_bytes: int) -> str:
 
     FileNotFoundError passes through, so a caller can say "no such file" in its own words.
     """
+    data = read_regular_bytes(path, max_bytes=max_bytes)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TomlFileError(f"cannot read the file: it is not UTF-8 text ({error.reason} at byte "
+                            f"{error.start})") from error
+    line = nesting_too_deep(text, MAX_NESTING)
+    if line is not None:
+        raise TomlFileError(f"arrays or inline tables nest more than {MAX_NESTING} levels deep", line)
+    return text
+
+
+def read_regular_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of `path` once it is known to be a regular file of at most `max_bytes` (it is never
+    waited on or read past the limit); TomlFileError otherwise, FileNotFoundError passes through."""
     try:
         # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; a regular file ignores it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -54,15 +69,7 @@ def read_toml_text(path: Path, *, max_bytes: int) -> str:
         raise TomlFileError(f"cannot read the file: {error.strerror or error}") from error
     if len(data) > max_bytes:
         raise TomlFileError(f"the file is over the limit of {max_bytes:,} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise TomlFileError(f"cannot read the file: it is not UTF-8 text ({error.reason} at byte "
-                            f"{error.start})") from error
-    line = nesting_too_deep(text, MAX_NESTING)
-    if line is not None:
-        raise TomlFileError(f"arrays or inline tables nest more than {MAX_NESTING} levels deep", line)
-    return text
+    return data
 
 
 def nesting_too_deep(text: str, limit: int) -> int | None:
