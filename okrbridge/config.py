@@ -30,10 +30,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from okrbridge.audiences import AUDIENCE_NAME, Audience, DetailLevel, Scope
 from okrbridge.catalog import bundled_sample
 from okrbridge.domain import EVERYONE, Level, SourceKind
+from okrbridge.tomlread import TomlFileError, read_toml_text
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -41,6 +43,14 @@ DEFAULT_CONFIG = Path("okrbridge.toml")
 """The config file looked for in the working directory."""
 SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
 """Keys that would put a secret in the file; they are refused wherever they appear."""
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The largest config file read: a config is a few dozen lines."""
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+"""The longest interval the scheduler takes: a sync less often than weekly is no schedule."""
+MAX_DAYS = 366
+"""The longest staleness limit or check-in cadence, in days: beyond a year nothing is ever stale."""
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -102,9 +112,11 @@ class JiraSettings(_TokenEnv):
     deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_JIRA_TOKEN"
     max_concurrency: int = Field(default=8, ge=1, le=64)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0)
-    max_retry_wait_seconds: float = Field(default=60.0, ge=0)
+    # Every number has an upper bound too: 1e308 seconds overflows the socket layer, and a billion
+    # retries is a sync that never ends.
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    max_retry_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     remote_links: bool = True
 
 
@@ -167,15 +179,16 @@ class SchedulerSettings(BaseModel):
 
     model_config = _STRICT
     sync_cron: str | None = None
-    sync_every_minutes: int = Field(default=60, ge=1)
-    sync_every_seconds: int | None = Field(default=None, ge=1)
+    sync_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    sync_every_seconds: int | None = Field(default=None, ge=1, le=60 * MINUTES_PER_WEEK)
     publish_after_sync: bool = True
-    publish_every_minutes: int = Field(default=60, ge=1)
-    stale_check_every_minutes: int = Field(default=60, ge=1)
-    stale_after_days: float = Field(default=3, gt=0)
-    stale_after_days_by_source: dict[str, float] = Field(default_factory=dict)
-    checkin_cadence_days: float = Field(default=7, gt=0)
-    lease_seconds: int = Field(default=60, ge=2)
+    publish_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    stale_check_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    stale_after_days: float = Field(default=3, gt=0, le=MAX_DAYS)
+    stale_after_days_by_source: dict[str, Annotated[float, Field(gt=0, le=MAX_DAYS)]] = Field(
+        default_factory=dict)
+    checkin_cadence_days: float = Field(default=7, gt=0, le=MAX_DAYS)
+    lease_seconds: int = Field(default=60, ge=2, le=3600)
     timezone: str = "UTC"
 
     @field_validator("sync_cron")
@@ -371,25 +384,57 @@ def _allowed(section: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+def _field(loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The model field a key path of the file names, if there is one."""
+    model: type[BaseModel] = _ConfigFile
+    for part in loc[:-1]:
+        inner = model.model_fields[part].annotation if part in model.model_fields else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model.model_fields.get(str(loc[-1])) if loc else None
+
+
+def _range(info: FieldInfo) -> str | None:
+    """A number setting's allowed range in words ("1 to 64", "above 0 up to 600"), None if unbounded."""
+    bounds = {name: getattr(m, name) for m in info.metadata for name in ("gt", "ge", "lt", "le")
+              if getattr(m, name, None) is not None}
+    if not bounds:
+        return None
+    low = f"above {bounds['gt']}" if "gt" in bounds else f"{bounds['ge']}" if "ge" in bounds else None
+    high = f"below {bounds['lt']}" if "lt" in bounds else f"{bounds['le']}" if "le" in bounds else None
+    if low and high:
+        return f"{low} to {high}" if "ge" in bounds and "le" in bounds else f"{low} up to {high}"
+    return f"at least {low}" if "ge" in bounds else low or f"at most {high}"
+
+
+_BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
 def _explain(file: str, detail: Mapping[str, Any]) -> str:
-    """One pydantic error as `file: key.path: message`."""
+    """One pydantic error as `file: key.path: message`; a number out of its range gets the range."""
     loc = ".".join(str(part) for part in detail["loc"])
     message = str(detail["msg"]).removeprefix("Value error, ")
     if detail["type"] == "extra_forbidden":
         message = f"unknown key; allowed keys: {', '.join(_allowed(detail['loc'][:-1]))}"
+    info = _field(tuple(detail["loc"])) if detail["type"] in _BOUND_ERRORS else None
+    allowed = _range(info) if info is not None else None
+    if allowed is not None:
+        message = f"{detail.get('input')!r} is out of range; allowed: {allowed}"
     return f"{file}: {loc}: {message}" if loc else f"{file}: {message}"
 
 
 def _read(path: Path) -> dict[str, Any]:
     """The file's TOML; ConfigError (naming the file and line) when it cannot be read or parsed."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_toml_text(path, max_bytes=MAX_CONFIG_BYTES))
     except FileNotFoundError as error:
         raise ConfigError([f"{path}: no such config file"]) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot read the config file: {error}"]) from error
+    except TomlFileError as error:
+        where = f"{path}:{error.line}" if error.line else str(path)
+        raise ConfigError([f"{where}: cannot read the config file: {error.message}"]) from error
     except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column \d+\)$", str(error))
+        found = re.search(r"\(at line ([0-9]+), column [0-9]+\)$", str(error))
         where = f"{path}:{found[1]}" if found else str(path)
         message = str(error)[:found.start()].rstrip() if found else str(error)
         raise ConfigError([f"{where}: invalid TOML: {message}"]) from error
