@@ -9,6 +9,7 @@ visible objective's score holds nothing of a hidden one.
     data = ViewData(catalog, report, readings, initiatives=..., states=..., calendar=...)
     view = audience_view(data, audience)        # one page's content
     mine = person_view(data, person, audiences)  # the web app's reader: group views + Personal
+    everything = reader_view(data, person)      # all the person may see, in detail (web All tab)
 """
 
 from __future__ import annotations
@@ -252,6 +253,24 @@ def personal_view(data: ViewData, person: Person) -> View:
     return _view(data, "personal", "Personal", True, objectives=objectives, reader=person,
                  key_results=key_results, kpis=kpis,
                  left_out=LeftOut(len(owned) - len(visible), len(kpis_owned) - len(kpis)))
+
+
+def reader_view(data: ViewData, person: Person) -> View:
+    """Everything `person` may see of the period, in detail: every graded objective and KPI open to
+    one of their groups (or to everyone). The web app's All tab, issue panel and KR pages are cut
+    from it; what the person may not see is only counted."""
+    graded = _graded(data)
+    shown = [(o, g) for o, g in graded if person.can_see(o.visible_to)]
+    kpis = _kpis(data)
+    kpis_shown = tuple(_kpi_view(data, k, g, person) for k, g in kpis if person.can_see(k.visible_to))
+    return _view(data, "all", "All", True, objectives=shown, reader=person, kpis=kpis_shown,
+                 left_out=LeftOut(len(graded) - len(shown), len(kpis) - len(kpis_shown)))
+
+
+def visible_objectives(catalog: Catalog, reader: Reader) -> tuple[Objective, ...]:
+    """The catalog's objectives `reader` may see, in catalog order, for answers about no period
+    (which epics drive which KRs): the same rule as every view."""
+    return tuple(o for o in catalog.objectives if reader.can_see(o.visible_to))
 
 
 def person_view(data: ViewData, person: Person, audiences: Sequence[Audience]) -> PersonView:

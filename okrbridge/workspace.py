@@ -22,7 +22,15 @@ from okrbridge.page_spec import PageSpec
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
-from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
+from okrbridge.store import (
+    Initiative,
+    SilenceChanges,
+    Snapshot,
+    Store,
+    UnknownSubject,
+    last_value_times,
+    mark_silence,
+)
 from okrbridge.views import ViewData
 
 if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
@@ -190,12 +198,31 @@ def audiences(ws: Workspace) -> tuple[Audience, ...]:
     return resolve_audiences(ws.settings.audiences(), ws.catalog)
 
 
-def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
-    """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
-    readings = ws.store.readings(until=period.ends_at)
-    report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
-    initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}
-    return ViewData(ws.catalog, report, readings, initiatives, ws.store.subject_states(), ws.loaded.calendar)
+def view_data(ws: Workspace, period: Period, *, now: datetime,
+              objectives: Sequence[str] | None = None) -> ViewData:
+    """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states.
+
+    With `objectives` (ids), only those objectives are graded (and no KPI), and only their KRs'
+    values are read: what the web panel and a KR page need, without reading every snapshot. The
+    catalog stays whole, so views still find parents and KPIs to decide what a reader may see.
+    """
+    catalog = ws.catalog
+    graded = catalog
+    if objectives is not None:
+        wanted = set(objectives)
+        graded = Catalog(objectives=tuple(o for o in catalog.objectives if o.id in wanted),
+                         fiscal_year_start=catalog.fiscal_year_start)
+    ids = None if objectives is None else [kr.id for kr in graded.key_results()]
+    readings = ws.store.readings(ids, until=period.ends_at) if ids != [] else {}
+    report = grade_period(graded, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    if ids is None:  # one query for every KR's epics, not one per KR
+        initiatives: dict[str, list[Initiative]] = {}
+        for item in ws.store.all_initiatives():
+            initiatives.setdefault(item.kr_id, []).append(item)
+    else:
+        initiatives = {kr_id: ws.store.initiatives_for(kr_id) for kr_id in ids}
+    states = ws.store.subject_states(ids) if ids != [] else {}
+    return ViewData(catalog, report, readings, initiatives, states, ws.loaded.calendar)
 
 
 def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:

@@ -1,4 +1,4 @@
-"""`/api/v1/...`: the JSON API, filtered for the viewer exactly as the pages are (the same
+"""`/api/v1/...`: the JSON API, cut for the viewer by views exactly as the pages are (the same
 `panel_model` answers), and described by the OpenAPI document at `/api/v1/openapi.json`.
 
 | path | answers |
@@ -7,7 +7,7 @@
 | `GET /api/v1/krs?period=&tab=` | the KR cards of the visible objectives |
 | `GET /api/v1/krs/<id>` | one KR's page: card, history, epics (404 when missing or not visible) |
 | `GET /api/v1/krs/<id>/history` | that KR's stored values with the JQLs behind them |
-| `GET /api/v1/grades?period=` | the period report (objectives and KPIs) |
+| `GET /api/v1/grades?period=` | the viewer's view of the period (views' JSON: objectives, KRs, KPIs) |
 | `GET /api/v1/initiatives?epic=` | epic-drives-KR links of visible KRs (optionally of one epic) |
 
 `period` is year, quarter (the default), month, or a label such as 2026-Q2.
@@ -21,6 +21,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from okrbridge.cycles import Period
+from okrbridge.views import visible_objectives
 from okrbridge.web import panel_model
 from okrbridge.web.auth import AuthRefused
 from okrbridge.web.context import current_web
@@ -142,10 +143,9 @@ def initiatives() -> Response:
     web = current_web()
     epic = request.args.get("epic")
     store = web.workspace.store
-    visible = panel_model.visible_krs(web.workspace.catalog, g.viewer)
-    found = (store.initiatives_for_epic(epic) if epic
-             else [item for kr_item in visible.krs for item in store.initiatives_for(kr_item.id)])
-    shown = {kr_item.id for kr_item in visible.krs}
+    visible = visible_objectives(web.workspace.catalog, g.viewer)
+    shown = {kr_item.id for o in visible for kr_item in o.key_results}
+    found = store.initiatives_for_epic(epic) if epic else store.all_initiatives()
     rows = [{"epic_key": i.epic_key, "kr_id": i.kr_id, "summary": i.summary, "status": i.status,
              "done": i.done, "progress": i.progress, "url": i.url} for i in found if i.kr_id in shown]
     return jsonify({"initiatives": rows})

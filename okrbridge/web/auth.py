@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from flask import Request
 
+from okrbridge.audiences import Person
 from okrbridge.config import Settings
-from okrbridge.web.viewer import ANONYMOUS, Viewer, ViewerDirectory
+from okrbridge.web.viewer import ANONYMOUS, ViewerDirectory
 
 
 class AuthRefused(Exception):
@@ -63,7 +64,7 @@ class WebAuth:
             return self._from_proxy(request)
         return self._from_token(request.headers.get("Authorization", ""))
 
-    def viewer(self, request: Request, directory: ViewerDirectory) -> Viewer:
+    def viewer(self, request: Request, directory: ViewerDirectory) -> Person:
         """The viewer making the request; AuthRefused, or DirectoryUnavailable when Jira is down."""
         account = self.account(request)
         return ANONYMOUS if account is None else directory.viewer(account)

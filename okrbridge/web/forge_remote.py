@@ -24,12 +24,13 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connectors.jira import JiraError, JiraUnavailable
+from okrbridge.audiences import Person
 from okrbridge.web import panel_model
 from okrbridge.web.context import WebContext, current_web
 from okrbridge.web.errors import json_error, unauthorized
 from okrbridge.web.fit import FitError, Invocation, JwksUnavailable
 from okrbridge.web.links import links_for, parse_period
-from okrbridge.web.viewer import DirectoryUnavailable, Viewer
+from okrbridge.web.viewer import DirectoryUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("forge", __name__, url_prefix="/forge")
@@ -69,7 +70,7 @@ def _body() -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _viewer(web: WebContext, invocation: Invocation) -> Viewer:
+def _viewer(web: WebContext, invocation: Invocation) -> Person:
     """The token's principal as a viewer (groups from Jira)."""
     return web.directory.viewer(invocation.principal)
 

@@ -10,6 +10,9 @@ _TEXT = {"type": ["string", "null"]}
 _STR = {"type": "string"}
 _POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_STR, {"type": "number"}],
                                       "minItems": 2, "maxItems": 2}}
+_STATUS = {"enum": ["no data", "off track", "at risk", "on track"]}
+_LEFT_OUT = {"type": "object", "required": ["objectives", "kpis"],
+             "properties": {"objectives": {"type": "integer"}, "kpis": {"type": "integer"}}}
 _JQL = {"type": "object", "required": ["jql", "count", "url"],
         "properties": {"jql": {"type": "string"}, "count": {}, "url": _TEXT, "part": {"type": "string"}}}
 
@@ -17,34 +20,34 @@ SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
     "KrCard": {
         "type": "object",
-        "required": ["id", "title", "url", "objective", "owner", "unit", "measure", "target", "target_value",
-                     "value", "score", "status", "colour", "progress", "pace", "forecast", "forecast_score",
-                     "trend", "stale", "stale_reason", "how"],
+        "required": ["id", "title", "url", "page_url", "objective", "period", "owner", "unit", "measure",
+                     "goal", "value", "value_text", "score", "status", "colour", "progress", "pace", "as_of",
+                     "forecast", "forecast_text", "forecast_score", "trend", "stale", "stale_reason", "how",
+                     "queries"],
         "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
+            "id": _STR, "title": _STR, "url": _STR, "page_url": _TEXT,
             "objective": {"type": "object", "required": ["id", "title", "cycle"],
-                          "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                                         "cycle": {"type": "string"}}},
-            "owner": _TEXT, "unit": _STR, "measure": _STR, "target": _STR,
-            "target_value": _NUMBER, "value": _NUMBER, "score": _NUMBER,
-            "status": {"enum": ["no data", "off track", "at risk", "on track"]},
+                          "properties": {"id": _STR, "title": _STR, "cycle": _STR}},
+            "period": _STR, "owner": _TEXT, "unit": _STR, "measure": _STR, "goal": _STR,
+            "value": _NUMBER, "value_text": _STR, "score": _NUMBER, "status": _STATUS,
             "colour": {"enum": ["grey", "red", "yellow", "green"]},
-            "progress": {"type": "number", "minimum": 0, "maximum": 1}, "pace": {"type": "string"},
-            "forecast": _NUMBER, "forecast_score": _NUMBER, "trend": _POINTS, "stale": {"type": "boolean"},
-            "stale_reason": _TEXT,
-            "how": {"type": "object", "required": ["source", "as_of", "jqls", "detail"],
-                    "properties": {"source": {"type": "string"}, "as_of": _TEXT,
-                                   "jqls": {"type": "array", "items": _JQL}, "detail": {"type": "object"}}},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1}, "pace": _STR, "as_of": _TEXT,
+            "forecast": _NUMBER, "forecast_text": _STR, "forecast_score": _NUMBER, "trend": _POINTS,
+            "stale": {"type": "boolean"}, "stale_reason": _TEXT, "how": _STR,
+            "queries": {"type": "array", "items": {
+                "type": "object", "required": ["role", "jql", "url"],
+                "properties": {"role": {"enum": ["value", "numerator", "denominator", "issue"]}, "jql": _STR,
+                               "url": _TEXT}}},
         },
     },
     "Objective": {
         "type": "object",
         "required": ["id", "title", "level", "team", "owner", "cycle", "score", "status", "colour", "pace",
-                     "krs"],
-        "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "level": {"type": "string"},
-                       "team": _STR, "owner": _TEXT, "cycle": _STR, "score": _NUMBER,
-                       "status": {"type": "string"}, "colour": {"type": "string"}, "pace": {"type": "string"},
-                       "krs": {"type": "array", "items": {"type": "string"}}},
+                     "stale", "parent", "krs"],
+        "properties": {"id": _STR, "title": _STR, "level": _STR, "team": _STR, "owner": _TEXT, "cycle": _STR,
+                       "score": _NUMBER, "status": _STATUS, "colour": _STR, "pace": _STR,
+                       "stale": {"type": "boolean"}, "parent": _TEXT,
+                       "krs": {"type": "array", "items": _STR}},
     },
     "HistoryEntry": {
         "type": "object", "required": ["taken_at", "value", "score", "source", "jqls", "note", "author"],
@@ -65,12 +68,18 @@ SCHEMAS: dict[str, Any] = {
                        "status": {"type": "string"}, "done": {"type": "boolean"},
                        "progress": {"type": "number"}, "url": {"type": "string"}},
     },
-    "PeriodReport": {
-        "type": "object", "required": ["period", "kind", "start", "end", "as_of", "objectives", "kpis"],
-        "properties": {"period": {"type": "string"}, "kind": {"enum": ["year", "quarter", "month"]},
-                       "start": {"type": "string"}, "end": {"type": "string"}, "as_of": {"type": "string"},
-                       "objectives": {"type": "array", "items": {"type": "object"}},
-                       "kpis": {"type": "array", "items": {"type": "object"}}},
+    "View": {
+        "type": "object",
+        "required": ["key", "title", "detail", "period", "start", "end", "as_of", "objectives", "key_results",
+                     "kpis", "left_out", "data_as_of"],
+        "properties": {"key": _STR, "title": _STR, "detail": {"type": "boolean"}, "period": _STR,
+                       "start": _STR, "end": _STR, "as_of": _STR,
+                       "objectives": {"type": "array", "items": {"type": "object", "required": [
+                           "id", "title", "score", "status", "pace", "krs"]}},
+                       "key_results": {"type": "array", "items": {"type": "object"}},
+                       "kpis": {"type": "array", "items": {"type": "object", "required": [
+                           "id", "name", "value", "score", "status"]}},
+                       "left_out": _LEFT_OUT, "data_as_of": _TEXT},
     },
 }
 
@@ -127,7 +136,7 @@ def openapi_document(server: str) -> dict[str, Any]:
                 "type": "object", "required": ["id", "history"],
                 "properties": {"id": _STR, "history": {"type": "array", "items": _ref("HistoryEntry")}}},
                 found=True),
-            "/grades": _operation("the period report", _ref("PeriodReport"), params=period_params,
+            "/grades": _operation("the viewer's view of the period", _ref("View"), params=period_params,
                                   period=True),
             "/initiatives": _operation("epics driving visible key results", {
                 "type": "object", "required": ["initiatives"],

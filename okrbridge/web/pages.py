@@ -8,12 +8,13 @@ import logging
 
 from flask import Blueprint, Response, render_template, request
 
+from okrbridge.audiences import Person
 from okrbridge.web import panel_model
 from okrbridge.web.auth import AuthRefused
 from okrbridge.web.charts import history_chart, sparkline
 from okrbridge.web.context import current_web
 from okrbridge.web.links import PERIOD_WORDS, links_for, parse_period
-from okrbridge.web.viewer import DirectoryUnavailable, Viewer
+from okrbridge.web.viewer import DirectoryUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
@@ -39,7 +40,7 @@ def _message(status: int, heading: str, text: str, scheme: str | None = None) ->
     return response
 
 
-def _viewer() -> Viewer | Response:
+def _viewer() -> Person | Response:
     """The signed-in viewer, or the page to answer instead."""
     web = current_web()
     try:
@@ -66,7 +67,7 @@ def dashboard() -> Response:
     board = panel_model.dashboard(web.workspace, viewer, tab=tab, period=period, now=web.now(),
                                   links=links_for(web))
     html = render_template("dashboard.html", board=board, tabs=TAB_LABELS, periods=list(PERIOD_WORDS),
-                           period_word=word, sparkline=sparkline, viewer_name=viewer.display_name)
+                           period_word=word, sparkline=sparkline, viewer_name=viewer.name)
     return Response(html, mimetype="text/html")
 
 
@@ -82,5 +83,5 @@ def kr_page(kr_id: str) -> Response:
         return _message(404, "Not found", f"There is no key result {kr_id} you may see.")
     points = [[h["taken_at"], h["value"]] for h in kr["history"] if h["value"] is not None]
     chart = history_chart(points, target=kr["target_value"], label=f"{kr['id']} history")
-    html = render_template("kr.html", kr=kr, chart=chart, viewer_name=viewer.display_name)
+    html = render_template("kr.html", kr=kr, chart=chart, viewer_name=viewer.name)
     return Response(html, mimetype="text/html")

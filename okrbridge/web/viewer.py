@@ -1,5 +1,6 @@
-"""Who is looking: a `Viewer` (account, groups, the names they go by) and the `ViewerDirectory` that
-builds one from Jira, remembering each answer for a short while.
+"""Who is looking: an `okrbridge.audiences.Person` (groups, the names they go by as owner), which
+views cut what they may see for, and the `ViewerDirectory` that builds one from Jira, remembering
+each answer for a short while.
 
 Groups decide what a viewer may see, so they come from Jira (the source of truth for membership),
 never from the request. One Jira request per viewer per `ttl` seconds: the panel is opened far more
@@ -12,44 +13,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from connectors.jira import JiraError, JiraUser
+from okrbridge.audiences import Person
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """A person viewing OKRs. `account_id` is None for an anonymous viewer; `handles` are the names
-    an `owner` in okrs.toml may use for them (account id, username, email, the email's local part)."""
-
-    account_id: str | None
-    groups: frozenset[str] = frozenset()
-    handles: frozenset[str] = frozenset()
-    display_name: str = ""
-
-    @property
-    def anonymous(self) -> bool:
-        """True for a viewer nobody signed in as."""
-        return self.account_id is None
-
-
-ANONYMOUS = Viewer(account_id=None, display_name="anonymous")
+ANONYMOUS = Person("anonymous")
 """The viewer of a site configured with `web.auth = "anonymous"`: no groups, so only what is
 visible to everyone."""
+
+
+def _nobody_known(account_id: str) -> Person:
+    """A viewer Jira says nothing about: no groups, known as owner by the account only."""
+    return Person(account_id, owner_names=frozenset({account_id}))
 
 
 class DirectoryUnavailable(Exception):
     """Jira could not say who a viewer is (unreachable, or refused the bot's credentials)."""
 
 
-def viewer_from(user: JiraUser) -> Viewer:
-    """A Viewer from Jira's answer about a user."""
+def viewer_from(user: JiraUser) -> Person:
+    """A viewer from Jira's answer about a user: their groups, and as owner names the account id,
+    username, email and the email's local part (whatever an `owner` in okrs.toml may use)."""
     handles = {user.account_id, user.name, user.email, user.email.split("@", 1)[0] if user.email else ""}
-    return Viewer(account_id=user.account_id, groups=frozenset(user.groups),
-                  handles=frozenset(h for h in handles if h),
-                  display_name=user.display_name or user.account_id)
+    return Person(user.display_name or user.account_id, groups=frozenset(user.groups),
+                  owner_names=frozenset(h for h in handles if h))
 
 
 class ViewerDirectory:
@@ -66,11 +56,11 @@ class ViewerDirectory:
         self._lookup = lookup
         self._ttl = ttl
         self._clock = clock
-        self._cache: dict[str, tuple[float, Viewer]] = {}
+        self._cache: dict[str, tuple[float, Person]] = {}
         self._lock = threading.Lock()
         self._warned = False
 
-    def viewer(self, account_id: str) -> Viewer:
+    def viewer(self, account_id: str) -> Person:
         """The viewer with this account (Cloud accountId, Data Center username); DirectoryUnavailable
         when Jira cannot answer."""
         now = self._clock()
@@ -86,20 +76,20 @@ class ViewerDirectory:
                     del self._cache[key]
         return viewer
 
-    def _ask(self, account_id: str) -> Viewer:
+    def _ask(self, account_id: str) -> Person:
         """Ask Jira about one account."""
         if self._lookup is None:
             if not self._warned:
                 log.warning("jira.url or its token is not set: viewers' groups are unknown, so only "
                             "objectives visible to everyone are shown")
                 self._warned = True
-            return Viewer(account_id=account_id, handles=frozenset({account_id}), display_name=account_id)
+            return _nobody_known(account_id)
         try:
             user = self._lookup(account_id)
         except JiraError as error:
             if error.status == 404:
-                return Viewer(account_id=account_id, handles=frozenset({account_id}), display_name=account_id)
+                return _nobody_known(account_id)
             raise DirectoryUnavailable(f"Jira could not say who {account_id} is: {error}") from error
         if not user.active:
-            return Viewer(account_id=account_id, handles=frozenset({account_id}), display_name=account_id)
+            return _nobody_known(account_id)
         return viewer_from(user)

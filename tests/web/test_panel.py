@@ -7,8 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from okrbridge.pages import status_colour
+from okrbridge.views import audience_view
+from okrbridge.web import web_context
+from okrbridge.workspace import audiences, view_data
 from sandbox.server import SandboxServer
 
 from .conftest import Mint
@@ -50,13 +55,16 @@ def test_a_kr_card_says_what_the_value_is_and_how_it_was_obtained(
     assert card["value"] == pytest.approx(expected, rel=1e-6)
     assert card["score"] == pytest.approx(min(1.0, max(0.0, (expected - 2.0) / 0.5)), abs=1e-9)
     assert card["objective"] == {"id": "CO-1", "title": "Increase sales revenue", "cycle": "2026"}
-    assert (card["owner"], card["unit"], card["target"]) == ("carol", "%", "2.5 %")
+    assert (card["owner"], card["unit"], card["period"]) == ("carol", "%", "2026")
+    assert card["goal"] == "2 % → 2.5 %"
     assert card["url"] == "http://okr.example.test/kr/CO-1.1"
     assert card["colour"] == {"on track": "green", "at risk": "yellow", "off track": "red"}[card["status"]]
     assert card["progress"] == card["score"]
-    assert [q["count"] for q in card["how"]["jqls"]] == [len(converted), len(visits)]
-    assert card["how"]["jqls"][0]["jql"] == "project = WEB AND issuetype = Visit AND labels = converted"
-    assert card["how"]["jqls"][0]["url"].startswith(f"{sandbox.url}/issues/?jql=project%20%3D%20WEB")
+    numerator = "project = WEB AND issuetype = Visit AND labels = converted"
+    assert card["how"].startswith(f"{len(converted)} / {len(visits)}: [{numerator}] / [")
+    assert [q["role"] for q in card["queries"]] == ["numerator", "denominator"]
+    assert card["queries"][0]["jql"] == numerator
+    assert card["queries"][0]["url"].startswith(f"{sandbox.url}/issues/?jql=project%20%3D%20WEB")
     assert card["trend"] and card["trend"][-1][1] == card["value"]
     assert card["stale"] is False and card["stale_reason"] is None
 
@@ -81,3 +89,16 @@ def test_an_epic_whose_krs_are_all_hidden_says_only_that(client: FlaskClient, fi
     answer = _panel(client, fit("carol"), {"issueKey": "PEOPLE-1"})  # drives PEOPLE-1.1 only
     assert (answer["krs"], answer["hidden"]) == ([], 1)
     assert "PEOPLE-1.1" not in str(answer)
+
+
+def test_a_panel_card_says_what_the_confluence_team_page_says(
+        client: FlaskClient, fit: Mint, app: Flask) -> None:
+    ws = web_context(app).workspace
+    card = next(kr for kr in _panel(client, fit("dave", "ENG-1"))["krs"] if kr["id"] == "ENG-1.1")
+    year = ws.loaded.calendar.parse("2026")
+    team = next(a for a in audiences(ws) if a.name == "team-engineering")
+    page = audience_view(view_data(ws, year, now=web_context(app).now()), team)
+    (kr,) = [k for o in page.objectives for k in o.krs if k.id == "ENG-1.1"]
+    assert (card["value_text"], card["goal"], card["score"], card["status"], card["pace"], card["how"]) == (
+        kr.value_text, kr.goal, kr.score, kr.status.value, kr.pace.value, kr.how)
+    assert card["colour"] == status_colour(kr.status, kr.stale).lower()
