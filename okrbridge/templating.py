@@ -1,4 +1,5 @@
-"""Where okrbridge's Jinja2 templates live and the environment that renders Confluence storage format.
+"""Where okrbridge's Jinja2 templates live (`confluence/` for the pages, `web/` for the web app) and
+the environment that renders Confluence storage format.
 
 The templates sit in the repository's top-level `templates/` folder, which installs as the package
 `okrbridge_templates` (see setup.py). A source checkout (run from the tree, or installed editable

@@ -1,5 +1,6 @@
 """okrbridge's Jinja2 templates, installed as the package `okrbridge_templates`.
 
-`confluence/` holds the storage-format status pages. `okrbridge.templating.templates_root` finds
-this folder in a source checkout and in an installed wheel alike.
+`confluence/` holds the storage-format status pages, `web/` the web app's HTML pages.
+`okrbridge.templating.templates_root` finds this folder in a source checkout and in an installed
+wheel alike.
 """

@@ -12,25 +12,24 @@ Blueprints: `health` (`/healthz`), `forge` (`/forge/...`, Forge Invocation Token
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from okrbridge.config import Settings, load_settings
+from okrbridge.templating import templates_root
 from okrbridge.web import api, forge_remote, health, pages
 from okrbridge.web.context import EXTENSION_KEY, WebContext, build_context
 from okrbridge.web.errors import json_error
 from okrbridge.workspace import Workspace
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 
 
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> Flask:
     """A web app over `settings` (loaded from the environment when None) and `workspace` (opened
     from the settings when None, and then closed with the app's `close_web()`)."""
     settings = settings if settings is not None else load_settings(None, os.environ)
-    app = Flask("okrbridge.web", template_folder=str(TEMPLATES))
+    app = Flask("okrbridge.web", template_folder=str(templates_root() / "web"))  # templates/web
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep answers in their documented order
     context = build_context(settings, workspace)
     app.extensions[EXTENSION_KEY] = context

@@ -162,6 +162,7 @@ def test_the_built_wheel_carries_the_templates(tmp_path: Path) -> None:
                     "-q"], check=True, capture_output=True, timeout=240)
     (wheel,) = (tmp_path / "w").glob("okrbridge-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"okrbridge_templates/confluence/{p.name}" for p in (ROOT / "templates/confluence").iterdir()}
-    assert expected and expected <= names
+    for folder in ("confluence", "web"):
+        expected = {f"okrbridge_templates/{folder}/{p.name}" for p in (ROOT / "templates" / folder).iterdir()}
+        assert expected and expected <= names, folder
     assert {"okrbridge/pages.py", "okrbridge/views.py", "connectors/jira.py", "sandbox/server.py"} <= names
