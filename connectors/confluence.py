@@ -78,6 +78,26 @@ class _NotFound(Exception):
     """A 404 inside `_call`: the page (or property) is missing or hidden from us."""
 
 
+def resolve_deployment(url: str, deployment: str) -> Deployment:
+    """`deployment` as configured, "auto" resolved: Cloud for `*.atlassian.net` hosts."""
+    if deployment == "auto":
+        return "cloud" if (urlsplit(url).hostname or "").endswith(".atlassian.net") else "datacenter"
+    return cast(Deployment, deployment)
+
+
+def site_root(url: str, deployment: str) -> str:
+    """Where a site's pages and REST API live: `<site>/wiki` on Cloud, the base URL on Data Center."""
+    site = url.rstrip("/")
+    if resolve_deployment(url, deployment) == "cloud" and not site.endswith("/wiki"):
+        site += "/wiki"
+    return site
+
+
+def page_link(root: str, page_id: str) -> str:
+    """Where a person opens the page `page_id` of the site at `root` (see `site_root`)."""
+    return f"{root}/pages/viewpage.action?pageId={page_id}"
+
+
 class ConfluenceConnection:
     """A connection to one Confluence site, Cloud or Data Center; see the module docstring.
 
@@ -104,14 +124,10 @@ class ConfluenceConnection:
                              "is required")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        site = url.rstrip("/")
-        if deployment == "auto":
-            deployment = "cloud" if (parts.hostname or "").endswith(".atlassian.net") else "datacenter"
-        if deployment == "cloud" and not email:
+        self.deployment: Deployment = resolve_deployment(url, deployment)
+        if self.deployment == "cloud" and not email:
             raise ValueError("Confluence Cloud needs the account's email with its API token")
-        self.deployment: Deployment = cast(Deployment, deployment)
-        if self.deployment == "cloud" and not site.endswith("/wiki"):
-            site += "/wiki"
+        site = site_root(url, self.deployment)
         self.url = site
         if session is None:
             session = ResilientSession(policy, timeout=(min(CONNECT_TIMEOUT, timeout), float(timeout)),
@@ -153,7 +169,7 @@ class ConfluenceConnection:
 
     def page_url(self, page: Page) -> str:
         """Where a person opens `page` in a browser."""
-        return page.url or f"{self.url}/pages/viewpage.action?pageId={page.id}"
+        return page.url or page_link(self.url, page.id)
 
     # -- people and spaces ----------------------------------------------------------------------
 

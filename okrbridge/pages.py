@@ -61,6 +61,12 @@ def publish_periods(catalog: Catalog, calendar: FiscalCalendar, now: datetime) -
     return periods
 
 
+def page_key(period: str, audience: str | None = None) -> str:
+    """The key a page is published under: `period:<label>` for a period's page, and
+    `period:<label>/audience:<name>` for an audience's page under it."""
+    return f"period:{period}" + (f"/audience:{audience}" if audience else "")
+
+
 def status_colour(status: Status, stale: bool = False) -> str:
     """The lozenge colour of a status: Green, Yellow, Red; Grey for no data or a stale value."""
     return "Grey" if stale else _COLOURS[status]
@@ -122,7 +128,7 @@ def render_pages(periods: Sequence[PeriodViews], *, jira_url: str | None = None,
     pages = [PageSpec(ROOT_KEY, root_title, None, env.get_template("root.xml.j2").render(periods=contexts),
                       labels=("okr",))]
     for period, context in zip(periods, contexts, strict=True):
-        period_key = f"period:{period.period}"
+        period_key = page_key(period.period)
         period_label = f"okr-{_label(period.period)}"
         pages.append(PageSpec(period_key, context["title"], ROOT_KEY,
                               env.get_template("period.xml.j2").render(period=context),
@@ -131,7 +137,7 @@ def render_pages(periods: Sequence[PeriodViews], *, jira_url: str | None = None,
         for page in context["audiences"]:
             view: View = page["view"]
             groups = tuple(sorted(view.audience.groups)) if view.audience else ()
-            pages.append(PageSpec(f"{period_key}/audience:{view.key}", page["title"], period_key,
+            pages.append(PageSpec(page_key(period.period, view.key), page["title"], period_key,
                                   audience_template.render(period=context, view=view), groups,
                                   ("okr", period_label, f"okr-{_label(view.key)}")))
     _check_unique_titles(pages)

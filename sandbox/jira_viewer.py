@@ -49,8 +49,10 @@ PANEL = """{% if failure %}<p class="render-error">{{ failure }}</p>{% else %}
 {% if kr.stale %}<span class="status-lozenge lozenge-purple">stale</span>{% endif %}
 <div><span class="bar"><span style="width:{{ (kr.progress * 100)|round(1) }}%"></span></span>
 score {{ "—" if kr.score is none else "%.2f"|format(kr.score) }}
-· {{ "—" if kr.value is none else "%g"|format(kr.value) }} {{ kr.unit }} of {{ kr.target }}</div>
-<div class="meta">{{ kr.objective.id }} {{ kr.objective.title }} · owner {{ kr.owner or "—" }}</div></div>
+· {{ kr.value_text }} (goal {{ kr.goal }})</div>
+<div class="meta">{{ kr.objective.id }} {{ kr.objective.title }} · owner {{ kr.owner or "—" }} · {{ kr.how }}
+{% if kr.page_url %} · <a href="{{ kr.page_url }}" class="confluence">Confluence page</a>{% endif %}
+</div></div>
 {% endfor %}
 {% if answer.message %}<p class="meta empty-state">{{ answer.message }}</p>{% endif %}
 {% if answer.hidden and answer.krs %}

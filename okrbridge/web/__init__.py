@@ -24,7 +24,6 @@ from okrbridge.web.errors import json_error
 from okrbridge.workspace import Workspace
 
 
-
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> Flask:
     """A web app over `settings` (loaded from the environment when None) and `workspace` (opened
     from the settings when None, and then closed with the app's `close_web()`)."""

@@ -12,8 +12,8 @@ the dashboard grades the period asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,8 +21,8 @@ from urllib.parse import quote
 from okrbridge.audiences import Person
 from okrbridge.cycles import Period
 from okrbridge.domain import Objective, SourceKind, Status
-from okrbridge.pages import status_colour
-from okrbridge.view_model import KrView, ObjectiveView, View, plain
+from okrbridge.pages import page_key, status_colour
+from okrbridge.view_model import KrView, ObjectiveView, PersonView, View, plain
 from okrbridge.views import ViewData, person_view, personal_view, reader_view
 from okrbridge.workspace import Workspace, audiences, view_data
 
@@ -41,11 +41,11 @@ def as_tab(value: str) -> Tab | None:
 @dataclass(frozen=True)
 class Links:
     """Where answers point: a KR's page, Jira's issue search for a JQL (None without Jira), and the
-    Confluence page a KR is published on (None when it is on none)."""
+    Confluence pages published so far (their browser address by page key, see `pages.page_key`)."""
 
     kr_url: Callable[[str], str]
     jira_url: str | None = None
-    page_url: Callable[[str, str], str | None] = lambda kr_id, period: None
+    pages: Mapping[str, str] = field(default_factory=dict)
 
     def search(self, jql: str) -> str | None:
         """Jira's issue navigator for a JQL."""
@@ -57,11 +57,14 @@ def colour(status: Status, stale: bool) -> str:
     return status_colour(status, stale).lower()
 
 
-def card(kr: KrView, objective: ObjectiveView, period: str, links: Links) -> dict[str, Any]:
+def card(kr: KrView, objective: ObjectiveView, period: str, links: Links,
+         page: str | None = None) -> dict[str, Any]:
     """One KR as every renderer shows it (the panel's row, the dashboard's row, the KR page's head),
-    from its view; `period` is the label of the period it was graded for."""
+    from its view; `period` is the label of the period it was graded for, `page` the key of the
+    Confluence page that shows it to the viewer (see `page_keys`)."""
     return {
-        "id": kr.id, "title": kr.title, "url": links.kr_url(kr.id), "page_url": links.page_url(kr.id, period),
+        "id": kr.id, "title": kr.title, "url": links.kr_url(kr.id),
+        "page_url": links.pages.get(page) if page else None,
         "objective": {"id": objective.id, "title": objective.title, "cycle": objective.cycle},
         "period": period, "owner": kr.owner, "unit": kr.unit, "measure": kr.measure.value, "goal": kr.goal,
         "value": kr.value, "value_text": kr.value_text, "score": kr.score, "status": kr.status.value,
@@ -74,24 +77,51 @@ def card(kr: KrView, objective: ObjectiveView, period: str, links: Links) -> dic
     }
 
 
-def _objective_row(objective: ObjectiveView, krs: Sequence[KrView], period: str,
-                   links: Links) -> dict[str, Any]:
+def page_keys(ws: Workspace, person: Person, data: ViewData, links: Links,
+              shown: PersonView | None = None) -> dict[str, str]:
+    """Per KR id, the key of the published Confluence page that shows it to `person`: the first page,
+    in the audiences' order, of an audience open to their groups (so they may read it) listing the
+    KR in detail, else the first listing its objective. `shown` is their `person_view` of `data`
+    when already built. Nothing is worked out when no page has been published."""
+    if not links.pages:
+        return {}
+    detail: dict[str, str] = {}
+    summary: dict[str, str] = {}
+    for view in (shown or person_view(data, person, audiences(ws))).views:
+        key = page_key(view.period, view.key)
+        if key not in links.pages:
+            continue
+        for objective in view.objectives:
+            detail.update((kr.id, key) for kr in objective.krs if kr.id not in detail)
+            definition = ws.catalog.objective(objective.id)
+            summary.update((kr.id, key) for kr in (definition.key_results if definition else ())
+                           if kr.id not in summary)
+    return {**summary, **detail}
+
+
+def _objective_row(objective: ObjectiveView, krs: Sequence[KrView], period: str, links: Links,
+                   pages: Mapping[str, str]) -> dict[str, Any]:
     """One objective with its grade and the cards of `krs` (its own KRs, or the viewer's among them)."""
     return {"id": objective.id, "title": objective.title, "level": objective.level.value,
             "team": objective.team, "owner": objective.owner, "cycle": objective.cycle,
             "score": objective.score, "status": objective.status.value,
             "colour": colour(objective.status, objective.stale), "pace": objective.pace.value,
             "stale": objective.stale, "parent": objective.parent_id,
-            "krs": [card(kr, objective, period, links) for kr in krs]}
+            "krs": [card(kr, objective, period, links, pages.get(kr.id)) for kr in krs]}
 
 
-def _cycle_views(ws: Workspace, person: Person, objectives: Iterable[Objective], now: datetime) -> list[View]:
-    """`person`'s view of each of the objectives' cycles, grading only those objectives."""
+def _cycle_views(ws: Workspace, person: Person, objectives: Iterable[Objective], now: datetime,
+                 links: Links) -> list[tuple[View, dict[str, str]]]:
+    """`person`'s view of each of the objectives' cycles (grading only those objectives), each with
+    the Confluence page key of its KRs (`page_keys`)."""
     by_cycle: dict[Period, list[str]] = {}
     for objective in objectives:
         by_cycle.setdefault(ws.loaded.calendar.parse(objective.cycle), []).append(objective.id)
-    return [reader_view(view_data(ws, period, now=now, objectives=ids), person)
-            for period, ids in by_cycle.items()]
+    views = []
+    for period, ids in by_cycle.items():
+        data = view_data(ws, period, now=now, objectives=ids)
+        views.append((reader_view(data, person), page_keys(ws, person, data, links)))
+    return views
 
 
 def panel(ws: Workspace, person: Person, *, issue_key: str, epic_key: str | None, now: datetime,
@@ -102,9 +132,9 @@ def panel(ws: Workspace, person: Person, *, issue_key: str, epic_key: str | None
     known = [kr for kr in ws.catalog.key_results() if kr.id in kr_ids]
     objectives = {kr.objective_id: o for kr in known if (o := ws.catalog.objective(kr.objective_id))}
     found: dict[str, dict[str, Any]] = {}
-    for view in _cycle_views(ws, person, objectives.values(), now):
+    for view, pages in _cycle_views(ws, person, objectives.values(), now, links):
         for objective in view.objectives:
-            found.update((kr.id, card(kr, objective, view.period, links))
+            found.update((kr.id, card(kr, objective, view.period, links, pages.get(kr.id)))
                          for kr in objective.krs if kr.id in kr_ids)
     cards = [found[kr.id] for kr in known if kr.id in found]  # catalog order
     hidden = len(known) - len(cards)
@@ -130,20 +160,21 @@ def _tab_rows(ws: Workspace, person: Person, data: ViewData, everything: View, t
     objectives.
     """
     label = everything.period
+    mine = person_view(data, person, audiences(ws)) if tab == "group" or links.pages else None
+    pages = page_keys(ws, person, data, links, mine)
     if tab == "all":
-        return [_objective_row(o, o.krs, label, links) for o in everything.objectives]
-    if tab == "group":
+        return [_objective_row(o, o.krs, label, links, pages) for o in everything.objectives]
+    if tab == "group" and mine is not None:
         # the pages of the audiences named by the person's groups (not the pages open to everyone)
-        views = person_view(data, person, audiences(ws)).views
-        group_views = [v for v in views if v.audience and v.audience.groups]
+        group_views = [v for v in mine.views if v.audience and v.audience.groups]
         shown = {o.id for view in group_views for o in view.objectives}
-        return [_objective_row(o, o.krs, label, links) for o in everything.objectives if o.id in shown]
-    mine = personal_view(data, person)
-    owned = {o.id for o in mine.objectives}
+        return [_objective_row(o, o.krs, label, links, pages) for o in everything.objectives if o.id in shown]
+    personal = mine.personal if mine else personal_view(data, person)
+    owned = {o.id for o in personal.objectives}
     krs_of: dict[str, list[KrView]] = {}
-    for kr in mine.key_results:
+    for kr in personal.key_results:
         krs_of.setdefault(kr.objective_id, []).append(kr)
-    return [_objective_row(o, o.krs if o.id in owned else krs_of[o.id], label, links)
+    return [_objective_row(o, o.krs if o.id in owned else krs_of[o.id], label, links, pages)
             for o in everything.objectives if o.id in owned or o.id in krs_of]
 
 
@@ -172,7 +203,7 @@ def kr_page(ws: Workspace, person: Person, kr_id: str, *, now: datetime,
     objective = ws.catalog.objective(kr.objective_id) if kr else None
     if kr is None or objective is None:
         return None
-    (view,) = _cycle_views(ws, person, [objective], now)
+    ((view, pages),) = _cycle_views(ws, person, [objective], now, links)
     shown = next((o for o in view.objectives if o.id == objective.id), None)
     kr_view = next((k for k in shown.krs if k.id == kr_id), None) if shown else None
     if shown is None or kr_view is None:
@@ -188,8 +219,8 @@ def kr_page(ws: Workspace, person: Person, kr_id: str, *, now: datetime,
               "progress": i.progress, "children_done": i.children_done, "children_total": i.children_total,
               "url": i.url} for i in kr_view.initiatives]
     target = kr.measure.target if kr.measure.target is not None else kr.measure.baseline
-    return {**card(kr_view, shown, view.period, links), "target_value": target, "history": history,
-            "epics": epics}
+    return {**card(kr_view, shown, view.period, links, pages.get(kr_id)), "target_value": target,
+            "history": history, "epics": epics}
 
 
 def jqls(detail: Any, *, with_kpi: bool = True) -> list[dict[str, Any]]:

@@ -28,8 +28,6 @@ export function sparkline(points) {
   return values.map((v) => bars[Math.round(((v - low) / span) * (bars.length - 1))]).join('');
 }
 
-const number = (value) => (value === null || value === undefined ? '—' : Number(value).toLocaleString());
-
 export function KrCard({ kr }) {
   return (
     <Stack space="space.050">
@@ -40,10 +38,11 @@ export function KrCard({ kr }) {
       </Inline>
       <ProgressBar value={kr.progress} ariaLabel={`${kr.id} score`} />
       <Text>
-        {`${number(kr.value)} ${kr.unit} of ${kr.target} · score ${kr.score === null ? '—' : kr.score.toFixed(2)}`}
-        {` · ${kr.pace} · forecast ${number(kr.forecast)} · ${sparkline(kr.trend)}`}
+        {`${kr.value_text} (goal ${kr.goal}) · score ${kr.score === null ? '—' : kr.score.toFixed(2)}`}
+        {` · ${kr.pace} · forecast ${kr.forecast_text} · ${sparkline(kr.trend)}`}
       </Text>
-      <Text>{`${kr.objective.id} ${kr.objective.title} · owner ${kr.owner || '—'} · from ${kr.how.source}`}</Text>
+      <Text>{`${kr.objective.id} ${kr.objective.title} · owner ${kr.owner || '—'} · ${kr.how}`}</Text>
+      {kr.page_url ? <Link href={kr.page_url} openNewTab>Confluence page</Link> : null}
       {kr.stale && kr.stale_reason ? <Text>{`Last sync failed: ${kr.stale_reason}`}</Text> : null}
     </Stack>
   );
