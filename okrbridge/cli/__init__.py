@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from okrbridge.cli import daemon, demo, publish, records, serve, sync  # noqa: F401  (importing registers the commands)
+from okrbridge.cli import (  # noqa: F401  (importing registers the commands)
+    daemon,
+    demo,
+    export,
+    publish,
+    records,
+    serve,
+    sync,
+)
 from okrbridge.cli.base import cli
 
 __all__ = ["cli", "main"]
