@@ -215,12 +215,10 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
     ids = None if objectives is None else [kr.id for kr in graded.key_results()]
     readings = ws.store.readings(ids, until=period.ends_at) if ids != [] else {}
     report = grade_period(graded, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
-    if ids is None:  # one query for every KR's epics, not one per KR
-        initiatives: dict[str, list[Initiative]] = {}
-        for item in ws.store.all_initiatives():
-            initiatives.setdefault(item.kr_id, []).append(item)
-    else:
-        initiatives = {kr_id: ws.store.initiatives_for(kr_id) for kr_id in ids}
+    # one query for the KRs' epics, not one per KR
+    initiatives: dict[str, list[Initiative]] = {}
+    for item in ws.store.all_initiatives() if ids is None else ws.store.initiatives_of(ids) if ids else []:
+        initiatives.setdefault(item.kr_id, []).append(item)
     states = ws.store.subject_states(ids) if ids != [] else {}
     return ViewData(catalog, report, readings, initiatives, states, ws.loaded.calendar)
 

@@ -370,6 +370,10 @@ class Store:
         """The key results an epic drives (what the Jira issue panel shows), by KR id."""
         return self._initiatives(InitiativeRow.epic_key == epic_key, include_removed)
 
+    def initiatives_of(self, kr_ids: Iterable[str], include_removed: bool = False) -> list[Initiative]:
+        """The epics driving any of these key results, in one query, by KR id then epic key."""
+        return self._initiatives(col(InitiativeRow.kr_id).in_(list(kr_ids)), include_removed)
+
     def all_initiatives(self, include_removed: bool = False) -> list[Initiative]:
         """Every KR's epics, archived KRs' too (the sync reads them to find links to remove)."""
         return self._initiatives(true(), include_removed)

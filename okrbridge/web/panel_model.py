@@ -23,7 +23,7 @@ from okrbridge.cycles import Period
 from okrbridge.domain import Objective, SourceKind, Status
 from okrbridge.pages import page_key, status_colour
 from okrbridge.view_model import KrView, ObjectiveView, PersonView, View, plain
-from okrbridge.views import ViewData, person_view, personal_view, reader_view
+from okrbridge.views import ViewData, person_view, personal_view, reader_view, visible_objectives
 from okrbridge.workspace import Workspace, audiences, view_data
 
 Tab = Literal["all", "group", "personal"]
@@ -130,7 +130,10 @@ def panel(ws: Workspace, person: Person, *, issue_key: str, epic_key: str | None
     kr_ids = {i.kr_id for i in ws.store.initiatives_for_epic(epic_key)} if epic_key else set()
     # KRs archived since the last sync are neither shown nor counted
     known = [kr for kr in ws.catalog.key_results() if kr.id in kr_ids]
-    objectives = {kr.objective_id: o for kr in known if (o := ws.catalog.objective(kr.objective_id))}
+    # only objectives views let the person see are graded (and their values read); the others'
+    # KRs are the hidden ones
+    visible = {o.id: o for o in visible_objectives(ws.catalog, person)}
+    objectives = {kr.objective_id: visible[kr.objective_id] for kr in known if kr.objective_id in visible}
     found: dict[str, dict[str, Any]] = {}
     for view, pages in _cycle_views(ws, person, objectives.values(), now, links):
         for objective in view.objectives:
