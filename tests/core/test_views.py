@@ -12,7 +12,7 @@ from okrbridge.catalog import bundled_sample, load_catalog
 from okrbridge.domain import Catalog, Pace, Source, SourceKind, Status
 from okrbridge.report import grade_period
 from okrbridge.view_model import Query
-from okrbridge.views import ViewData, audience_view, person_view
+from okrbridge.views import ViewData, audience_view, person_view, reader_view, visible_objectives
 from tests.view_fixtures import (
     AUDIENCES,
     CATALOG,
@@ -148,3 +148,20 @@ def test_view_json_is_plain_data() -> None:
     assert kr["trend"][0] == {"at": "2026-01-15T00:00:00+00:00", "value": 2.0}
     assert kr["status"] == "at risk" and data["audience"]["groups"] == ["grp-a"]
     assert HIDDEN_TOKENS[0] not in json.dumps(data) and CATALOG.objective("HIDE-7") is not None
+
+
+@pytest.mark.parametrize(("person", "shown", "left_out"), [
+    (PEOPLE[0], ["PUB-1"], 2),              # nobody: only what everyone may see
+    (PEOPLE[1], ["PUB-1", "BOTH-3"], 1),    # ann (grp-a) may see the joint venture
+    (PEOPLE[3], ["PUB-1", "BOTH-3"], 1),    # ben owns HIDE-7 but may not see it
+    (PEOPLE[4], ["PUB-1", "HIDE-7"], 1),    # spy (grp-secret)
+], ids=lambda p: p.name if isinstance(p, Person) else None)
+def test_a_readers_view_shows_in_detail_all_they_may_see_and_counts_the_rest(
+        person: Person, shown: list[str], left_out: int) -> None:
+    view = reader_view(view_data(), person)
+    assert sorted(o.id for o in view.objectives) == sorted(shown)
+    assert view.detail and all(o.krs for o in view.objectives)
+    assert view.left_out.objectives == left_out
+    assert [t for t in forbidden_for(person) if t in _json(view)] == []
+    assert [o.id for o in visible_objectives(CATALOG, person)] == [o.id for o in CATALOG.objectives
+                                                                   if o.id in shown]
