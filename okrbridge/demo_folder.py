@@ -101,9 +101,8 @@ def write_demo_config(folder: DemoFolder, sandbox_url: str, deployment: str, web
     web_base = f"http://127.0.0.1:{web_port}"
     lines = [
         "# Written by `okrbridge demo` (recreated on every run): the bundled sample OKRs, the demo's",
-        "# database, and the sandbox it started. Tokens are never kept here; to explore with the CLI:",
-        f"#   {export_line()}",
-        f"#   okrbridge --config {folder.config} grades --nested",
+        "# database, and the sandbox it started. Tokens are never kept here: the variables named by",
+        "# token_env hold them (`okrbridge demo` prints the export line for the sandbox's bot).",
         f"database_url = {_toml(folder.database_url)}",
         "",
         "[jira]",
