@@ -161,9 +161,10 @@ def test_demo_command_lists_where_to_look(tmp_path: Path) -> None:
                                       "--dir", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert "Where to look" in result.output
-    assert "/pages/" in result.output and "sign in as frank@example.com / sandbox-token-frank" in result.output
-    assert "/remotelink" in result.output
-    export = "export OKRBRIDGE_JIRA_TOKEN=sandbox-token-okrbot OKRBRIDGE_CONFLUENCE_TOKEN=sandbox-token-okrbot"
+    assert "/pages/" in result.output and "/remotelink" in result.output
+    assert "sign in as frank@example.com / sandbox-token-frank" in result.output
+    export = ("export OKRBRIDGE_JIRA_TOKEN=sandbox-token-okrbot "
+              "OKRBRIDGE_CONFLUENCE_TOKEN=sandbox-token-okrbot")
     assert export in result.output
     assert "serving" not in result.output
 
