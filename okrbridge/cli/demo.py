@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-import time
+import threading
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,12 +51,16 @@ def _pointer_lines(pointers: list[Pointer]) -> list[str]:
 
 
 def _serve_until_interrupted() -> None:
-    """Block until Ctrl-C (SIGINT)."""
+    """Block until Ctrl-C (SIGINT) or SIGTERM; either ends the demo cleanly (exit 0)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
-        while True:
-            time.sleep(3600)
+        while not stop.wait(1.0):  # a timed wait, so Ctrl-C is noticed on every platform
+            pass
     except KeyboardInterrupt:
         pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
