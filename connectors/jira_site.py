@@ -251,7 +251,10 @@ def expect_key(data: Any, name: str, url: str, *, what: str) -> Any:
 
 
 def error_messages(response: requests.Response) -> list[str]:
-    """Jira's `errorMessages` and `errors` values; else the reason phrase (HTML bodies are not shown)."""
+    """Jira's `errorMessages`, `errors` and `warningMessages`; else the reason phrase (HTML is not shown).
+
+    Each key may be missing: Jira sends `errors` only from some resources, and proxies send neither.
+    """
     messages: list[str] = []
     try:
         body = response.json()
@@ -268,6 +271,10 @@ def error_messages(response: requests.Response) -> list[str]:
             messages.extend(f"{k}: {v}" for k, v in errors.items() if v)
         elif isinstance(errors, list):
             messages.extend(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+        # Jira may add warnings beside (or instead of) the errors, e.g. a value that matches no user.
+        warnings = body.get("warningMessages")
+        if isinstance(warnings, list):
+            messages.extend(f"warning: {w}" for w in warnings if w)
         if not messages and body.get("message"):
             messages.append(str(body["message"]))
     elif (response.headers.get("Content-Type", "").startswith("text/plain") and response.text

@@ -141,11 +141,13 @@ def confluence_connection(settings: Settings) -> ConfluenceConnection:
                                 token=token, timeout=jira.timeout_seconds, policy=policy)
 
 
-def kr_url(settings: Settings) -> Callable[[str], str]:
-    """Where a KR's remote link points: the dashboard's KR page."""
-    web = settings.web
-    base = (web.base_url or f"http://{web.host}:{web.port}").rstrip("/")
-    return lambda kr_id: f"{base}/kr/{kr_id}"
+def credentials_hint(settings: Settings) -> str:
+    """What to fix when Jira refuses the credentials: the settings that hold them (never their values)."""
+    jira = settings.jira
+    account = (f"jira.email ({jira.email}) must be the account the token belongs to" if jira.email
+               else "jira.email is not set (Jira Cloud needs the account's email with an API token)")
+    return (f"fix jira.token_env: the environment variable {jira.token_env} must hold a valid API token "
+            f"(Cloud) or personal access token (Data Center), and {account}")
 
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
@@ -153,12 +155,15 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
          still_leader: Callable[[], bool] | None = None) -> SyncReport:
     """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too).
 
+    Remote links are written only when `web.base_url` says where the KR pages are served.
+    Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
-    links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
+    links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
-                    now=now or (lambda: datetime.now(UTC)), still_leader=still_leader)
+                    auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
+                    still_leader=still_leader)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, true
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
@@ -369,6 +369,10 @@ class Store:
     def initiatives_for_epic(self, epic_key: str, include_removed: bool = False) -> list[Initiative]:
         """The key results an epic drives (what the Jira issue panel shows), by KR id."""
         return self._initiatives(InitiativeRow.epic_key == epic_key, include_removed)
+
+    def all_initiatives(self, include_removed: bool = False) -> list[Initiative]:
+        """Every KR's epics, archived KRs' too (the sync reads them to find links to remove)."""
+        return self._initiatives(true(), include_removed)
 
     def _initiatives(self, condition: Any, include_removed: bool) -> list[Initiative]:
         """Initiatives matching `condition`, current ones only unless `include_removed`."""
