@@ -21,9 +21,17 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from okrbridge.catalog import bundled_sample, load_checkins
-from okrbridge.config import Settings, load_settings
+from okrbridge.config import Settings, default_settings, load_settings
 from okrbridge.cycles import PeriodKind
-from okrbridge.demo_folder import DemoFolder, demo_env, prepare_folder, write_demo_config
+from okrbridge.demo_folder import (
+    BOT_EMAIL,
+    BOT_TOKEN,
+    JIRA_TOKEN_ENV,
+    DemoFolder,
+    demo_env,
+    prepare_folder,
+    write_demo_config,
+)
 from okrbridge.publish import PublishReport
 from okrbridge.sync import SyncReport
 from okrbridge.workspace import (
@@ -38,6 +46,9 @@ from okrbridge.workspace import (
 from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
 from sandbox.server import SandboxServer
 from sandbox.state import Deployment
+
+__all__ = ["BOT_EMAIL", "BOT_TOKEN", "DemoRun", "Pointer", "demo_settings", "load_demo_config",
+           "publish_moments", "replay_days", "run_demo", "running_sandbox", "where_to_look"]
 
 
 @dataclass
@@ -97,7 +108,15 @@ def running_sandbox(deployment: Deployment = "cloud", port: int = 0, seed: int =
         yield server
 
 
-def demo_settings(folder: DemoFolder, server: SandboxServer, web_port: int) -> Settings:
+def demo_settings(sandbox_url: str, database: Path, env: dict[str, str]) -> Settings:
+    """Embedded defaults pointed at a sandbox's Jira and a database, the bot's token via `env`
+    (in memory, no file: what tests open workspaces on a sandbox with)."""
+    settings = default_settings({**env, JIRA_TOKEN_ENV: BOT_TOKEN})
+    jira = settings.jira.model_copy(update={"url": sandbox_url, "email": BOT_EMAIL, "deployment": "auto"})
+    return settings.model_copy(update={"jira": jira, "database_url": f"sqlite:///{database}"})
+
+
+def load_demo_config(folder: DemoFolder, server: SandboxServer, web_port: int) -> Settings:
     """Write the demo config for `server` into `folder` and load it, with the bot's tokens.
 
     Loading the written file (rather than building settings in memory) proves that the config a
@@ -119,7 +138,7 @@ def run_demo(server: SandboxServer, folder: Path, *, web_port: int, weeks: bool 
     """
     demo_folder = prepare_folder(folder)
     now = now or server.state.now()
-    settings = demo_settings(demo_folder, server, web_port)
+    settings = load_demo_config(demo_folder, server, web_port)
     ws = open_workspace(settings, now=now)
     run = DemoRun(server.url, demo_folder, web_port)
     run.checkins = import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
