@@ -194,7 +194,7 @@ def where_to_look(run: DemoRun, ws: Workspace, deployment: str, *, year: str) ->
     pointers: list[Pointer] = []
     company = records.get(f"period:{year}/audience:company")
     if company is not None:
-        pointers.append(Pointer(f"Confluence: {company.title}, open to everyone (a month ago: ?version=N)",
+        pointers.append(Pointer(f"Confluence: {company.title}, open to everyone (earlier: ?version=1, 2, …)",
                                 f"{run.sandbox_url}/pages/{company.page_id}", _person("frank", "advisor")))
     sales = records.get(f"period:{year}/audience:team-sales")
     if sales is not None:
@@ -209,4 +209,7 @@ def where_to_look(run: DemoRun, ws: Workspace, deployment: str, *, year: str) ->
         kr_id, epic = linked[0]
         pointers.append(Pointer(f"Jira: epic {epic}, which drives {kr_id}, with its remote links to the KRs",
                                 f"{run.sandbox_url}{api}/issue/{epic}/remotelink", _person("alice", "CEO")))
+    bot = f"{BOT_EMAIL} / {BOT_TOKEN} (okrbridge's bot)"
+    pointers.append(Pointer("Jira: the server info; okrbridge's own calls sign in as its bot",
+                            f"{run.sandbox_url}{api}/serverInfo", bot))
     return pointers

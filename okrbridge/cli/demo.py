@@ -17,7 +17,7 @@ from okrbridge.cli.base import cli, emit_json
 from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import PeriodKind
 from okrbridge.demo import DemoRun, Pointer, run_demo, running_sandbox, where_to_look
-from okrbridge.demo_folder import BOT_EMAIL, BOT_TOKEN, DemoFolderError, export_line, free_port
+from okrbridge.demo_folder import DemoFolderError, export_line, free_port
 from okrbridge.report import PeriodReport
 from okrbridge.workspace import Workspace, grades
 from sandbox.__main__ import main as sandbox_main
@@ -124,11 +124,8 @@ def _print(run: DemoRun, reports: list[PeriodReport], pointers: list[Pointer], d
                f"{summary_text(last)}\n")
     for report in reports:
         click.echo(textout.report_text(report))
-    jira_api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
     click.echo("Where to look (the browser asks for the sign-in):")
     click.echo("\n".join(_pointer_lines(pointers)))
-    click.echo(f"  {run.sandbox_url}{jira_api}/serverInfo  Jira's server info; okrbridge signs in as "
-               f"{BOT_EMAIL} / {BOT_TOKEN}")
     click.echo(f"\nExplore with the CLI (the config names the token variables; tokens never go in it):\n"
                f"  {export_line()}\n"
                f"  okrbridge --config {run.config_file} history CO-1.1\n"
