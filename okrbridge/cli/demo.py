@@ -8,7 +8,7 @@ import threading
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -16,13 +16,17 @@ from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
 from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import PeriodKind
-from okrbridge.demo import DemoRun, Pointer, run_demo, running_sandbox, where_to_look
 from okrbridge.demo_folder import DemoFolderError, export_line, free_port
-from okrbridge.report import PeriodReport
-from okrbridge.workspace import Workspace, grades
-from sandbox.__main__ import main as sandbox_main
-from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
-from sandbox.state import Deployment
+from sandbox.defaults import DEFAULT_SEED, DEFAULT_SIZE
+
+if TYPE_CHECKING:
+    from okrbridge.demo import DemoRun, Pointer
+    from okrbridge.report import PeriodReport
+    from okrbridge.workspace import Workspace
+    from sandbox.state import Deployment
+
+# The sandbox (Flask, the JQL engine) and the store load inside the commands that use them, so that
+# every other command starts without them.
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
@@ -30,6 +34,8 @@ from sandbox.state import Deployment
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """Run the local Jira + Confluence stand-in (`okrbridge sandbox --help` lists its options)."""
+    from sandbox.__main__ import main as sandbox_main
+
     sys.exit(sandbox_main(ctx.args, prog="okrbridge sandbox"))
 
 
@@ -85,10 +91,13 @@ def demo(folder: Path, deployment: str, seed: int, size: int, no_history: bool, 
     weekly syncs and monthly publishes, the grades, and where to look. Serves until Ctrl-C (--once exits)."""
     if once and serve:
         raise click.UsageError("--once exits after the demo and --serve keeps serving: give one of them")
+    from okrbridge.demo import run_demo, running_sandbox, where_to_look
+    from okrbridge.workspace import grades
+
     say = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
     # click.Choice has already limited `deployment` to the two the sandbox plays.
     with ExitStack() as stack:
-        server = stack.enter_context(running_sandbox(cast(Deployment, deployment), port, seed, size))
+        server = stack.enter_context(running_sandbox(cast("Deployment", deployment), port, seed, size))
         say(f"sandbox {deployment} Jira + Confluence at {server.url} (seed {seed}, size {size})")
         try:
             run, ws = run_demo(server, folder, web_port=web_port or free_port(), weeks=not no_history,
