@@ -40,12 +40,14 @@ def sandbox(ctx: click.Context) -> None:
 
 
 def start_web_app(ws: Workspace, run: DemoRun, stack: ExitStack) -> list[Pointer]:
-    """THE place the demo starts the web app, on `ws.settings.web.port` (chosen free up front, and
-    already the `web.base_url` the epics' remote links point at), and says where to look in it.
+    """THE place the demo is to start the web app, on `ws.settings.web.port` (chosen free up front,
+    and already the `web.base_url` the epics' remote links point at), and say where to look in it.
 
-    The web app is not part of this build yet: nothing is started and nothing is pointed at. When it
-    exists, start it here (registering its shutdown on `stack`) and return its addresses — the
-    dashboard, a KR page — so they are printed with the others.
+    The demo does not start it yet, so nothing is started and nothing is pointed at. Wiring it
+    means: `okrbridge.web.create_app(ws.settings)` served on a background thread (its shutdown and
+    `web_context(app).close()` registered on `stack`), a `[web]` sign-in the demo's people can use,
+    the sandbox's Jira issue page told where the panel's remote is, and the dashboard, a KR page
+    and that issue page returned here, so they are printed with the others.
     """
     return []
 
