@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+
+import requests
 
 from okrbridge.catalog import bundled_sample, load_checkins
 from okrbridge.config import Settings, default_settings, load_settings
@@ -43,12 +46,14 @@ from okrbridge.workspace import (
     publish,
     sync,
 )
+from sandbox.forge_host import APP_ID as FORGE_APP_ID
 from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
 from sandbox.server import SandboxServer
 from sandbox.state import Deployment
 
 __all__ = ["BOT_EMAIL", "BOT_TOKEN", "DemoRun", "Pointer", "demo_settings", "load_demo_config",
-           "publish_moments", "replay_days", "run_demo", "running_sandbox", "where_to_look"]
+           "publish_moments", "replay_days", "run_demo", "running_sandbox", "running_web_app", "web_pointers",
+           "where_to_look"]
 
 
 @dataclass
@@ -122,7 +127,7 @@ def load_demo_config(folder: DemoFolder, server: SandboxServer, web_port: int) -
     Loading the written file (rather than building settings in memory) proves that the config a
     user explores with afterwards is the one the demo ran on.
     """
-    config = write_demo_config(folder, server.url, server.state.deployment, web_port)
+    config = write_demo_config(folder, server.url, server.state.deployment, web_port, FORGE_APP_ID)
     return load_settings(config, {**os.environ, **demo_env()})
 
 
@@ -212,4 +217,44 @@ def where_to_look(run: DemoRun, ws: Workspace, deployment: str, *, year: str) ->
     bot = f"{BOT_EMAIL} / {BOT_TOKEN} (okrbridge's bot)"
     pointers.append(Pointer("Jira: the server info; okrbridge's own calls sign in as its bot",
                             f"{run.sandbox_url}{api}/serverInfo", bot))
+    return pointers
+
+
+@contextmanager
+def running_web_app(ws: Workspace, sandbox_url: str) -> Iterator[str]:
+    """The web app (dashboard, KR pages, API, the Forge panel endpoint) served on `web.port` in the
+    background, as `okrbridge serve` serves it, with the sandbox's Forge host pointed at it so the
+    sandbox's Jira issue page shows the panel. Yields the app's base URL; stops it on exit."""
+    import waitress
+
+    from okrbridge.web import create_app, web_context
+
+    web = ws.settings.web
+    app = create_app(ws.settings)
+    server = waitress.create_server(app, host=web.host, port=web.port, threads=4, ident="okrbridge")
+    thread = threading.Thread(target=server.run, name="okrbridge-web", daemon=True)
+    thread.start()
+    base = f"http://{web.host}:{web.port}"
+    answer = requests.put(f"{sandbox_url}/_sandbox/forge", json={"appId": FORGE_APP_ID, "remote": base},
+                          timeout=10)
+    answer.raise_for_status()
+    try:
+        yield base
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        web_context(app).close()
+
+
+def web_pointers(ws: Workspace, sandbox_url: str, web_url: str) -> list[Pointer]:
+    """Where to look in the web app and in the sandbox's Jira issue page that carries the panel."""
+    pointers = [Pointer("Web: the dashboard (All / Group / Personal, year / quarter / month)", f"{web_url}/",
+                        "anyone (the demo's web app is open on loopback: web.auth = anonymous)")]
+    linked = [(kr.id, i.epic_key) for kr in ws.catalog.key_results() for i in ws.store.initiatives_for(kr.id)]
+    if linked:
+        kr_id, epic = linked[0]
+        pointers.append(Pointer(f"Web: the KR page of {kr_id} (history, chart, the JQL behind each value)",
+                                f"{web_url}/kr/{kr_id}", "anyone"))
+        pointers.append(Pointer(f"Jira: issue {epic} with its remote links and the okrbridge panel",
+                                f"{sandbox_url}/browse/{epic}", _person("alice", "CEO, sees every KR")))
     return pointers

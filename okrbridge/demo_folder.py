@@ -92,11 +92,14 @@ def _toml(value: str) -> str:
     return json.dumps(value)
 
 
-def write_demo_config(folder: DemoFolder, sandbox_url: str, deployment: str, web_port: int) -> Path:
+def write_demo_config(folder: DemoFolder, sandbox_url: str, deployment: str, web_port: int,
+                      forge_app_id: str) -> Path:
     """Write the demo's config: its database, the sandbox's Jira and Confluence, the web app's address.
 
     `web.base_url` is where the web app listens in the demo, so the remote links the sync writes on
-    epics point at a KR page there.
+    epics point at a KR page there. The demo's web app lets anyone in (`auth = "anonymous"`: it
+    listens on loopback only) and trusts the invocation tokens the sandbox's Forge host signs for
+    `forge_app_id`, with the keys the sandbox publishes.
     """
     web_base = f"http://127.0.0.1:{web_port}"
     lines = [
@@ -122,6 +125,9 @@ def write_demo_config(folder: DemoFolder, sandbox_url: str, deployment: str, web
         f"base_url = {_toml(web_base)}",
         'host = "127.0.0.1"',
         f"port = {web_port}",
+        'auth = "anonymous"',
+        f"forge_app_id = {_toml(forge_app_id)}",
+        f"forge_jwks_url = {_toml(sandbox_url.rstrip('/') + '/_sandbox/forge/jwks.json')}",
         "",
     ]
     folder.config.write_text("\n".join(lines), encoding="utf-8")

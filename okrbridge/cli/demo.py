@@ -22,7 +22,6 @@ from sandbox.defaults import DEFAULT_SEED, DEFAULT_SIZE
 if TYPE_CHECKING:
     from okrbridge.demo import DemoRun, Pointer
     from okrbridge.report import PeriodReport
-    from okrbridge.workspace import Workspace
     from sandbox.state import Deployment
 
 # The sandbox (Flask, the JQL engine) and the store load inside the commands that use them, so that
@@ -37,19 +36,6 @@ def sandbox(ctx: click.Context) -> None:
     from sandbox.__main__ import main as sandbox_main
 
     sys.exit(sandbox_main(ctx.args, prog="okrbridge sandbox"))
-
-
-def start_web_app(ws: Workspace, run: DemoRun, stack: ExitStack) -> list[Pointer]:
-    """THE place the demo is to start the web app, on `ws.settings.web.port` (chosen free up front,
-    and already the `web.base_url` the epics' remote links point at), and say where to look in it.
-
-    The demo does not start it yet, so nothing is started and nothing is pointed at. Wiring it
-    means: `okrbridge.web.create_app(ws.settings)` served on a background thread (its shutdown and
-    `web_context(app).close()` registered on `stack`), a `[web]` sign-in the demo's people can use,
-    the sandbox's Jira issue page told where the panel's remote is, and the dashboard, a KR page
-    and that issue page returned here, so they are printed with the others.
-    """
-    return []
 
 
 def _pointer_lines(pointers: list[Pointer]) -> list[str]:
@@ -93,7 +79,7 @@ def demo(folder: Path, deployment: str, seed: int, size: int, no_history: bool, 
     weekly syncs and monthly publishes, the grades, and where to look. Serves until Ctrl-C (--once exits)."""
     if once and serve:
         raise click.UsageError("--once exits after the demo and --serve keeps serving: give one of them")
-    from okrbridge.demo import run_demo, running_sandbox, where_to_look
+    from okrbridge.demo import run_demo, running_sandbox, running_web_app, web_pointers, where_to_look
     from okrbridge.workspace import grades
 
     say = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
@@ -111,10 +97,12 @@ def demo(folder: Path, deployment: str, seed: int, size: int, no_history: bool, 
         calendar = ws.loaded.calendar
         periods = [calendar.period_of(PeriodKind.YEAR, now), calendar.period_of(PeriodKind.QUARTER, now)]
         reports = [r for p in periods for r in grades(ws, p, now=now)]
-        pointers = where_to_look(run, ws, deployment, year=periods[0].label) + start_web_app(ws, run, stack)
+        web_url = stack.enter_context(running_web_app(ws, server.url))
+        pointers = [*where_to_look(run, ws, deployment, year=periods[0].label),
+                    *web_pointers(ws, server.url, web_url)]
         _print(run, reports, pointers, deployment, as_json)
         if not once:
-            say("\nserving the sandbox until Ctrl-C (`okrbridge demo --once` exits instead)")
+            say("\nserving the sandbox and the web app until Ctrl-C (`okrbridge demo --once` exits instead)")
             _serve_until_interrupted()
 
 

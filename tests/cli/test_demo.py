@@ -14,13 +14,13 @@ from click.testing import CliRunner
 
 from okrbridge.cli import cli
 from okrbridge.config import load_settings
-from okrbridge.demo import DemoRun, publish_moments, replay_days, run_demo, running_sandbox
-from okrbridge.demo_folder import BOT_TOKEN, DemoFolderError, demo_env, prepare_folder
+from okrbridge.demo import DemoRun, publish_moments, replay_days, run_demo, running_sandbox, running_web_app
+from okrbridge.demo_folder import BOT_TOKEN, DemoFolderError, demo_env, free_port, prepare_folder
 from okrbridge.workspace import Workspace
 from sandbox.server import SandboxServer
 
 NOW = datetime(2026, 2, 12, 12, tzinfo=UTC)
-WEB_PORT = 18123  # only written into links: nothing listens there in these tests
+WEB_PORT = free_port()  # the links point here; the web app listens here where a test starts it
 
 
 def test_replay_runs_weekly_and_ends_now() -> None:
@@ -120,6 +120,25 @@ def test_epics_carry_remote_links_to_the_web_apps_kr_pages(replayed: Replayed) -
     assert links.status_code == 200, links.text
     urls = {link["object"]["url"] for link in links.json()}
     assert f"http://127.0.0.1:{WEB_PORT}/kr/CO-1.1" in urls
+
+
+def test_the_web_app_answers_the_remote_links_and_the_sandbox_issue_page_shows_its_panel(
+        replayed: Replayed) -> None:
+    server, _, ws = replayed
+    epic = sorted({i.epic_key for i in ws.store.initiatives_for("CO-1.1")})[0]
+    links = requests.get(f"{server.url}/rest/api/3/issue/{epic}/remotelink", headers=_as("alice"), timeout=10)
+    kr_url = next(link["object"]["url"] for link in links.json() if link["object"]["url"].endswith("/CO-1.1"))
+    with running_web_app(ws, server.url) as web_url:
+        kr_page = requests.get(kr_url, timeout=10)
+        dashboard = requests.get(f"{web_url}/", timeout=10)
+        issue_page = requests.get(f"{server.url}/browse/{epic}", headers=_as("alice"), timeout=30)
+    assert kr_url.startswith(web_url)
+    assert kr_page.status_code == 200 and "CO-1.1" in kr_page.text
+    assert dashboard.status_code == 200 and "CO-1" in dashboard.text
+    assert issue_page.status_code == 200, issue_page.text
+    panel = issue_page.text.split('id="okr-panel"', 1)[1]  # the panel, fetched with a fresh invocation token
+    assert "did not answer" not in panel
+    assert "CO-1.1" in panel
 
 
 def test_the_written_config_reaches_the_sandbox_without_holding_a_token(replayed: Replayed) -> None:
