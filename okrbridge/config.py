@@ -32,7 +32,7 @@ from pydantic import (
 
 from okrbridge.audiences import AUDIENCE_NAME, Audience, DetailLevel, Scope
 from okrbridge.catalog import bundled_sample
-from okrbridge.domain import EVERYONE, Level
+from okrbridge.domain import EVERYONE, Level, SourceKind
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -110,6 +110,7 @@ class JiraSettings(_TokenEnv):
 class ConfluenceSettings(_TokenEnv):
     """Where status pages are published; the token is read from the variable named by `token_env`."""
 
+    deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     space: str = Field(default="OKR", min_length=1)
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_CONFLUENCE_TOKEN"
     parent_title: str | None = None
@@ -126,12 +127,24 @@ class WebSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
-    """When the daemon syncs and publishes. `sync_cron` (5 fields), when set, replaces the interval."""
+    """When the daemon syncs, publishes and checks for silent KRs, and how long its leader lease lasts.
+
+    The sync timetable is one of `sync_cron` (5 fields), `sync_every_minutes` (the default, 60) or
+    `sync_every_seconds` (short periods for trials and tests); intervals are counted from the Unix
+    epoch, so daemons on several hosts agree on when a period starts.
+    """
 
     model_config = _STRICT
     sync_cron: str | None = None
     sync_every_minutes: int = Field(default=60, ge=1)
+    sync_every_seconds: int | None = Field(default=None, ge=1)
+    publish_after_sync: bool = True
     publish_every_minutes: int = Field(default=60, ge=1)
+    stale_check_every_minutes: int = Field(default=60, ge=1)
+    stale_after_days: float = Field(default=3, gt=0)
+    stale_after_days_by_source: dict[str, float] = Field(default_factory=dict)
+    checkin_cadence_days: float = Field(default=7, gt=0)
+    lease_seconds: int = Field(default=60, ge=2)
     timezone: str = "UTC"
 
     @field_validator("sync_cron")
@@ -152,12 +165,34 @@ class SchedulerSettings(BaseModel):
             raise ValueError(f"unknown timezone {value!r} (an IANA name such as Europe/Paris)") from error
         return value
 
+    @field_validator("stale_after_days_by_source")
+    @classmethod
+    def _jira_sources(cls, value: dict[str, float]) -> dict[str, float]:
+        """Keys are Jira-backed source kinds with positive day counts; manual KRs go by check-in cadence."""
+        jira_backed = [kind.value for kind in SourceKind if kind is not SourceKind.MANUAL]
+        for kind, days in value.items():
+            if kind == SourceKind.MANUAL.value:
+                raise ValueError("manual KRs and KPIs go stale by checkin_cadence_days, not here")
+            if kind not in jira_backed:
+                raise ValueError(f"unknown source kind {kind!r}; one of: {', '.join(jira_backed)}")
+            if not days > 0:
+                raise ValueError(f"{kind}: the number of days must be above 0, not {days}")
+        return value
+
     @model_validator(mode="after")
     def _one_timetable(self) -> Self:
-        """An explicit interval next to a cron expression is ambiguous, so it is refused."""
-        if self.sync_cron is not None and "sync_every_minutes" in self.model_fields_set:
-            raise ValueError("set sync_cron or sync_every_minutes, not both")
+        """Two sync timetables side by side are ambiguous, so they are refused."""
+        given = [name for name in ("sync_cron", "sync_every_minutes", "sync_every_seconds")
+                 if name in self.model_fields_set and getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"set one sync timetable, not {' and '.join(given)}")
         return self
+
+    def stale_after(self, kind: SourceKind) -> float:
+        """After how many days without a fresh value a KR or KPI of this source kind is stale."""
+        if kind is SourceKind.MANUAL:
+            return self.checkin_cadence_days
+        return self.stale_after_days_by_source.get(kind.value, self.stale_after_days)
 
 
 class AudienceSettings(BaseModel):

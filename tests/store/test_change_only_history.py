@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from okrbridge.domain import Catalog, Reading
-from okrbridge.store import NewSnapshot, Store
+from okrbridge.store import NewSnapshot, Store, last_value_times
 from okrbridge.store.tables import SnapshotRow
 
 from . import history_support as hs
@@ -81,6 +81,7 @@ def test_staleness_is_judged_from_the_last_confirmation(loaded: Store) -> None:
 
     state = loaded.subject_states()["CO-1.1"]
     assert state.last_success_at == T0 + timedelta(days=2) and not state.stale
+    assert last_value_times(loaded)["CO-1.1"] == T0 + timedelta(days=2)  # what the stale job reads
     assert loaded.latest_snapshot("CO-1.1") == loaded.history("CO-1.1")[0]
 
 
