@@ -13,7 +13,7 @@ only when something looks at it (`LazyDetail`), which grading does for the one r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,7 +104,7 @@ class LazyDetail(Mapping[str, Any]):
     __slots__ = ("_author", "_data", "_note", "_raw", "_retime", "_source_kind")
 
     def __init__(self, raw: str | None, source_kind: str, note: str | None, author: str | None,
-                 retime: tuple[str, str] | None = None) -> None:
+                 retime: tuple[datetime, datetime] | None = None) -> None:
         self._raw = raw
         self._source_kind = source_kind
         self._note = note
@@ -117,7 +117,8 @@ class LazyDetail(Mapping[str, Any]):
         if self._data is None:
             stored = json.loads(self._raw) if self._raw else {}
             if self._retime is not None:
-                stored = _retimed(stored, *self._retime)
+                first_seen, at = self._retime
+                stored = _retimed(stored, first_seen.isoformat(), at.isoformat())
             data: dict[str, Any] = {**stored, "source_kind": self._source_kind}
             if self._note is not None:
                 data["note"] = self._note
@@ -177,7 +178,7 @@ def _bounded_statements(subject_ids: Sequence[str] | None, since: datetime | Non
     if until is not None:
         inside = inside.where(table.c.taken_at < until)
     if since is None:
-        return inside
+        return inside.order_by(table.c.subject_id, table.c.taken_at, table.c.id)
     inside = inside.where(table.c.confirmed_at >= since)
     rank = func.row_number().over(
         partition_by=table.c.subject_id, order_by=(table.c.confirmed_at.desc(), table.c.id.desc())
@@ -192,39 +193,42 @@ def _bounded_statements(subject_ids: Sequence[str] | None, since: datetime | Non
     ranked = earlier.subquery()
     last_before = select(*(ranked.c[c.name] for c in columns)).where(ranked.c.rank == 1)
     combined = union_all(inside, last_before).subquery()
-    return select(combined)
-
-
-def _observations(rows: Iterable[Row[Any]], until: datetime | None) -> Iterator[tuple[Any, ...]]:
-    """Each row's observations as (time, row id, phase, row): first seen, then last confirmed."""
-    for row in rows:
-        yield (row.taken_at, row.id, 0, row)
-        if row.confirmed_at > row.taken_at and (until is None or row.confirmed_at < until):
-            yield (row.confirmed_at, row.id, 1, row)
+    return select(combined).order_by(combined.c.subject_id, combined.c.taken_at, combined.c.id)
 
 
 def read_readings(session: Session, subject_ids: Sequence[str] | None, since: datetime | None,
                   until: datetime | None) -> dict[str, list[Reading]]:
-    """Readings per subject, one per observation, in time order (ties: stored order)."""
-    result: dict[str, list[Reading]] = {}
+    """Readings per subject, one per observation, in time order (ties: stored order).
+
+    The rows come ordered by subject and first-seen time; a subject's observations are then
+    sorted once more only because a check-in dated in the past can fall inside a confirmed span.
+    """
     chunks: list[Sequence[str] | None] = (
         [None] if subject_ids is None
         else [subject_ids[i:i + _CHUNK] for i in range(0, len(subject_ids), _CHUNK)]
     )
-    per_subject: dict[str, list[tuple[Any, ...]]] = {}
+    per_subject: dict[str, list[tuple[datetime, int, int, Reading]]] = {}
     for chunk in chunks:
         if chunk is not None and not chunk:
             continue
         rows = session.execute(_bounded_statements(chunk, since, until))
-        for observation in _observations(rows, until):
-            per_subject.setdefault(observation[3].subject_id, []).append(observation)
+        for row_id, subject_id, taken_at, confirmed_at, value, source_kind, raw, note, author in rows:
+            observations = per_subject.get(subject_id)
+            if observations is None:
+                observations = per_subject[subject_id] = []
+            observations.append((taken_at, row_id, 0, Reading(
+                subject_id, taken_at, value, LazyDetail(raw, source_kind, note, author))))
+            if confirmed_at > taken_at and (until is None or confirmed_at < until):
+                observations.append((confirmed_at, row_id, 1, Reading(
+                    subject_id, confirmed_at, value,
+                    LazyDetail(raw, source_kind, note, author, (taken_at, confirmed_at)))))
+    result: dict[str, list[Reading]] = {}
     for subject_id, observations in per_subject.items():
-        observations.sort(key=lambda o: (o[0], o[1], o[2]))
-        readings: list[Reading] = []
-        for at, _, phase, row in observations:
-            retime = (row.taken_at.isoformat(), at.isoformat()) if phase else None
-            detail = LazyDetail(row.detail_json, row.source_kind, row.note, row.author, retime)
-            readings.append(Reading(subject_id=subject_id, taken_at=at, value=row.value, detail=detail))
-        result[subject_id] = readings
+        observations.sort(key=_observation_order)
+        result[subject_id] = [observation[3] for observation in observations]
     return result
 
+
+def _observation_order(observation: tuple[datetime, int, int, Reading]) -> tuple[datetime, int, int]:
+    """Time, then stored order (row id, first seen before confirmed) among equal times."""
+    return observation[0], observation[1], observation[2]
