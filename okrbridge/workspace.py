@@ -16,10 +16,10 @@ from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, checked_value
+from okrbridge.domain import Catalog, Reading, checked_value
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.page_spec import PageSpec
-from okrbridge.report import PeriodReport, grade_period
+from okrbridge.report import PeriodReport, grade_period, reading_window_start
 from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
@@ -112,9 +112,15 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
     return calendar.parse(cycle) if cycle else calendar.period_of(PeriodKind.YEAR, at)
 
 
+def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
+    """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
+    since = reading_window_start(ws.catalog, period, ws.loaded.calendar, now)
+    return ws.store.readings(until=period.ends_at, since=since)
+
+
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
-    readings = ws.store.readings(until=period.ends_at)
+    readings = _period_readings(ws, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
             for p in periods]
@@ -192,7 +198,7 @@ def audiences(ws: Workspace) -> tuple[Audience, ...]:
 
 def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
     """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
-    readings = ws.store.readings(until=period.ends_at)
+    readings = _period_readings(ws, period, now)
     report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
     initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}
     return ViewData(ws.catalog, report, readings, initiatives, ws.store.subject_states(), ws.loaded.calendar)

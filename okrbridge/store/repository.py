@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
-from okrbridge.store import catalog_rows, convert, run_rows
+from okrbridge.store import catalog_rows, convert, history_rows, run_rows
 from okrbridge.store.engine import SQLITE_BEGIN_OPTION, make_engine
 from okrbridge.store.engine import downgrade as _downgrade
 from okrbridge.store.engine import migrate as _migrate
@@ -175,6 +175,7 @@ class Store:
                 source_detail={},
                 note=note,
                 author=author,
+                confirmed_at=checked.taken_at,
             )
             session.add(row)
             session.flush()
@@ -302,27 +303,35 @@ class Store:
     # -- reads ------------------------------------------------------------------------------
 
     def readings(
-        self, subject_ids: Iterable[str] | None = None, until: datetime | None = None
+        self,
+        subject_ids: Iterable[str] | None = None,
+        until: datetime | None = None,
+        *,
+        since: datetime | None = None,
     ) -> dict[str, list[Reading]]:
-        """Stored values per subject, oldest first, for grading.
+        """Stored values per subject as grading reads them, oldest first: one per observation.
 
-        `subject_ids` limits the subjects (each one asked for is a key, with [] if it has no
-        values); `until` keeps values taken strictly before it, so a period's `ends_at` can be
-        passed as is.
+        A stored reading is observed when first seen (`taken_at`) and, once a later sync found it
+        unchanged, when last confirmed (`confirmed_at`, same value and explanation). `subject_ids`
+        limits the subjects (each one asked for is a key, with [] if it has no values); `until`
+        keeps observations strictly before it, so a period's `ends_at` can be passed as is;
+        `since` leaves out what no grade from that instant on can use: the database returns the
+        observations from `since` on and, per subject, only the last reading before it.
         """
-        stmt = select(SnapshotRow).order_by(
-            col(SnapshotRow.subject_id), col(SnapshotRow.taken_at), col(SnapshotRow.id)
-        )
         result: dict[str, list[Reading]] = {}
+        ids: list[str] | None = None
         if subject_ids is not None:
             ids = list(dict.fromkeys(subject_ids))
             result = {subject_id: [] for subject_id in ids}
-            stmt = stmt.where(col(SnapshotRow.subject_id).in_(ids))
-        if until is not None:
-            stmt = stmt.where(col(SnapshotRow.taken_at) < _as_utc(until, "until"))
         with self.session() as session:
-            for row in session.exec(stmt):
-                result.setdefault(row.subject_id, []).append(convert.to_reading(row))
+            result.update(
+                history_rows.read_readings(
+                    session,
+                    ids,
+                    _as_utc(since, "since") if since is not None else None,
+                    _as_utc(until, "until") if until is not None else None,
+                )
+            )
         return result
 
     def history(self, subject_id: str) -> list[Snapshot]:
@@ -344,12 +353,12 @@ class Store:
         return rows
 
     def latest_snapshot(self, subject_id: str) -> Snapshot | None:
-        """The most recent snapshot of a KR or KPI, or None when it has none."""
+        """The most recent snapshot of a KR or KPI (the one confirmed last), or None when it has none."""
         with self.session() as session:
             row = session.exec(
                 select(SnapshotRow)
                 .where(SnapshotRow.subject_id == subject_id)
-                .order_by(col(SnapshotRow.taken_at).desc(), col(SnapshotRow.id).desc())
+                .order_by(col(SnapshotRow.confirmed_at).desc(), col(SnapshotRow.id).desc())
                 .limit(1)
             ).first()
             return convert.to_snapshot(row) if row is not None else None
