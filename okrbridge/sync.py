@@ -22,7 +22,7 @@ from connectors.jira import JiraConnection, JiraError
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
-from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
+from okrbridge.store import Failure, Initiative, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
 
 Progress = Callable[[int, int], None]
@@ -145,28 +145,48 @@ def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Sto
     return outcomes
 
 
-def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
-                 progress: Mapping[str, Answer]) -> tuple[list[InitiativeRecord], set[str]]:
-    """Initiative records for every (epic, KR) pair found, and the KRs whose epics could be read."""
+def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer], progress: Mapping[str, Answer],
+                 stored: Callable[[str], Sequence[Initiative]],
+                 ) -> tuple[list[InitiativeRecord], set[str], dict[str, str]]:
+    """Initiative records for every (epic, KR) pair found, the KRs whose epics could be read, and
+    per KR the epic progress that could not be counted.
+
+    A count that failed is never a zero: the epic keeps the progress stored by an earlier run, and
+    an epic with none stored yet is left out with its KR's whole epic list (so nothing is removed
+    on the strength of a partial answer).
+    """
     records: list[InitiativeRecord] = []
     resolved: set[str] = set()
+    uncounted: dict[str, str] = {}
     for subject in plan.subjects:
         if subject.initiatives is None:
             continue
         answer = answers.get(subject.initiatives)
         if answer is None or not answer.ok:
             continue
-        resolved.add(subject.subject_id)
+        kept: dict[str, Initiative] | None = None
+        complete = True
         for epic in answer.value:
             counts = progress.get(epic.key)
-            done = total = 0
             if counts is not None and counts.ok:
                 done, total = counts.value["done"], counts.value["total"]
+            else:
+                error = counts.error if counts is not None else "not asked"
+                uncounted.setdefault(subject.subject_id, f"progress of epic {epic.key} not counted: {error}")
+                if kept is None:
+                    kept = {i.epic_key: i for i in stored(subject.subject_id)}
+                previous = kept.get(epic.key)
+                if previous is None:
+                    complete = False
+                    continue
+                done, total = previous.children_done, previous.children_total
             records.append(InitiativeRecord(
                 epic_key=epic.key, kr_id=subject.subject_id, summary=epic.summary, status=epic.status,
                 status_category=epic.status_category, done=epic.done,
                 children_done=done, children_total=total, url=epic.url))
-    return records, resolved
+        if complete:
+            resolved.add(subject.subject_id)
+    return records, resolved, uncounted
 
 
 def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
@@ -239,8 +259,11 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
         taken_at = now()
         base_detail = {"deployment": deployment, "jira": jira.url, "queried_at": taken_at.isoformat()}
         outcomes = _evaluate_all(plan, answers, store, base_detail)
-        initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
+        initiatives, resolved_krs, uncounted = _initiatives(plan, answers, asked_progress,
+                                                            store.initiatives_for)
         snapshots, failures = _records(catalog, outcomes, taken_at, report)
+        for kr_id, reason in uncounted.items():
+            report.failed.setdefault(kr_id, f"initiatives: {reason}")
         for subject in plan.subjects:
             if subject.initiatives is not None and subject.subject_id not in resolved_krs:
                 answer = answers[subject.initiatives]
