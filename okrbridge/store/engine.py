@@ -9,12 +9,14 @@ and SQLAlchemy-emitted BEGIN so a write transaction can take the write lock up f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -102,13 +104,35 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x6F6B72_6D6967
+"""PostgreSQL advisory lock id that serialises migrations ("okr" "mig" in hex)."""
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the database's migration lock from its first statement.
+
+    Several first runs on a fresh database would otherwise each see no tables and each create
+    them (DuplicateTable, UniqueViolation). The one that gets the lock migrates; the others then
+    find the schema at its revision and change nothing. SQLite's lock is the write lock, taken at
+    BEGIN IMMEDIATE; PostgreSQL's is a transaction-scoped advisory lock.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            yield connection
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision` (default: the newest) in one transaction."""
-    with engine.begin() as connection:
+    """Upgrade the database to `revision` (default: the newest) in one transaction, under a lock."""
+    with _migration_transaction(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    """Downgrade the database to `revision` ("base" drops every store table)."""
-    with engine.begin() as connection:
+    """Downgrade the database to `revision` ("base" drops every store table), under the same lock."""
+    with _migration_transaction(engine) as connection:
         command.downgrade(alembic_config(connection), revision)
