@@ -22,8 +22,12 @@ from connectors.jira import JiraConnection, JiraError
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.run_owner import close_abandoned_runs, this_process
 from okrbridge.store import Failure, Initiative, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
+
+DEFAULT_DEADLINE_SECONDS = 900.0
+"""How long a sync may keep asking Jira by default (config `jira.sync_deadline_seconds`)."""
 
 Progress = Callable[[int, int], None]
 """Called with (questions answered, questions in all) as answers arrive."""
@@ -53,6 +57,7 @@ class SyncReport:
     stale: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     initiatives: int = 0
+    abandoned_runs: list[int] = field(default_factory=list)
     links_written: int = 0
     links_removed: int = 0
     link_errors: dict[str, str] = field(default_factory=dict)
@@ -101,12 +106,19 @@ def ask_all(jira: JiraConnection, questions: Iterable[Question], *, max_concurre
     if not pending:
         return answers
     total = total if total is not None else len(pending)
-    with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="sync") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="sync")
+    try:
         futures = {pool.submit(_ask, jira, q): q for q in pending}
         for number, future in enumerate(as_completed(futures), start=done_before + 1):
             answers[futures[future]] = future.result()
             if progress:
                 progress(number, total)
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): drop the questions not yet asked and do not wait for the
+        # ones in flight, so the run is marked failed now rather than after every pending request.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return answers
 
 
@@ -230,7 +242,8 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
              bands: Bands | None = None, links: LinkOptions | None = None,
              calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
-             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SyncReport:
+             now: Callable[[], datetime] = lambda: datetime.now(UTC),
+             deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring."""
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -241,10 +254,13 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     wall = time.monotonic()
     requests_before, retries_before = jira.stats.requests, jira.stats.retries
     deployment = jira.deployment
-    run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
+    owner = this_process()
+    abandoned = close_abandoned_runs(store, owner, now=started, deadline_seconds=deadline_seconds)
+    run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started,
+                             host=owner.host, pid=owner.pid)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
                         planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
-                        questions=len(plan.questions))
+                        questions=len(plan.questions), abandoned_runs=abandoned)
     written = False
     try:
         answers = ask_all(jira, plan.questions, max_concurrency=max_concurrency, progress=progress)

@@ -257,3 +257,5 @@ class SyncRun:
     counts: dict[str, int]
     errors: list[RunError]
     dry_run: bool
+    host: str | None = None
+    pid: int | None = None
