@@ -39,6 +39,9 @@ DEFAULT_CONFIG = Path("okrbridge.toml")
 SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
 """Keys that would put a secret in the file; they are refused wherever they appear."""
 
+DEFAULT_SYNC_DEADLINE_SECONDS = 900.0
+"""How long a sync may keep asking Jira when `jira.sync_deadline_seconds` is not set."""
+
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -102,6 +105,8 @@ class JiraSettings(_TokenEnv):
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
     max_retry_wait_seconds: float = Field(default=60.0, ge=0)
+    # A whole sync's bound on asking Jira (retries and waits included): 1 s to 1 day.
+    sync_deadline_seconds: float = Field(default=DEFAULT_SYNC_DEADLINE_SECONDS, ge=1, le=86_400)
     remote_links: bool = True
 
 

@@ -19,15 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.jira import JiraConnection, JiraError
+from okrbridge.config import DEFAULT_SYNC_DEADLINE_SECONDS
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.run_owner import close_abandoned_runs, this_process
 from okrbridge.store import Failure, Initiative, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
-
-DEFAULT_DEADLINE_SECONDS = 900.0
-"""How long a sync may keep asking Jira by default (config `jira.sync_deadline_seconds`)."""
 
 Progress = Callable[[int, int], None]
 """Called with (questions answered, questions in all) as answers arrive."""
@@ -243,7 +241,7 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
              calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
              now: Callable[[], datetime] = lambda: datetime.now(UTC),
-             deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> SyncReport:
+             deadline_seconds: float = DEFAULT_SYNC_DEADLINE_SECONDS) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring."""
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -253,6 +251,21 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
     requests_before, retries_before = jira.stats.requests, jira.stats.retries
+    # Past the deadline nothing more is asked: what was answered is stored, the rest fails with
+    # "deadline reached", and remote links not yet written wait for the next sync.
+    jira.set_deadline(deadline_seconds)
+    try:
+        return _run(catalog, store, jira, plan, started, wall, requests_before, retries_before,
+                    max_concurrency, bands, links, progress, now, deadline_seconds)
+    finally:
+        jira.set_deadline(None)
+
+
+def _run(catalog: Catalog, store: Store, jira: JiraConnection, plan: SyncPlan, started: datetime,
+         wall: float, requests_before: int, retries_before: int, max_concurrency: int, bands: Bands,
+         links: LinkOptions, progress: Progress | None, now: Callable[[], datetime],
+         deadline_seconds: float) -> SyncReport:
+    """`run_sync` under its deadline: start the run, ask, store, write links, measure."""
     deployment = jira.deployment
     owner = this_process()
     abandoned = close_abandoned_runs(store, owner, now=started, deadline_seconds=deadline_seconds)
@@ -307,6 +320,9 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     report.stale = [s for s in report.failed if store.latest_snapshot(s) is not None]
     if links.enabled:
         _write_links(catalog, store, jira, links, initiatives, previous_links, bands, report)
+    report.requests = jira.stats.requests - requests_before
+    report.retries = jira.stats.retries - retries_before
+    report.duration_seconds = time.monotonic() - wall  # the real wall time, links included
     return report
 
 

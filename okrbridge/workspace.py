@@ -128,4 +128,5 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
-                    now=now or (lambda: datetime.now(UTC)))
+                    now=now or (lambda: datetime.now(UTC)),
+                    deadline_seconds=ws.settings.jira.sync_deadline_seconds)

@@ -8,8 +8,10 @@ and Confluence API paths only, never to `/_sandbox/*`.
 
 Each request draws one random number, so the outcomes are mutually exclusive and their shares are
 exact: [0, drop) drops, then 500/503 errors (`error_rate`, split evenly), then slow answers, then
-malformed bodies. A `script` of forced outcomes is consumed first, one per request, which lets a
-test say "the next request answers 429" without relying on randomness or timing.
+malformed bodies (half a JSON document, announced as such), then cut-off ones (the full length is
+announced, half is sent, the connection closes). A `script` of forced outcomes is consumed first,
+one per request, which lets a test say "the next request answers 429" without relying on randomness
+or timing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,8 +31,8 @@ from flask import Flask, Response, g, request
 
 from sandbox.errors import api_error, api_kind
 
-FAULT_KINDS = ("429", "500", "503", "drop", "slow", "malformed")
-_RATES = ("drop_rate", "error_rate", "slow_rate", "malformed_rate")
+FAULT_KINDS = ("429", "500", "503", "drop", "slow", "malformed", "cut")
+_RATES = ("drop_rate", "error_rate", "slow_rate", "malformed_rate", "cut_rate")
 
 
 class FaultConfigError(ValueError):
@@ -50,6 +52,7 @@ class FaultConfig:
     slow_seconds: float = 30.0
     drop_rate: float = 0.0                      # share whose connection is closed unanswered
     malformed_rate: float = 0.0                 # share whose JSON body is cut in half
+    cut_rate: float = 0.0                       # share whose connection closes halfway through the body
     paths: tuple[str, ...] = ()                 # prefixes the random faults apply to (empty: all)
     seed: int | None = None
     script: tuple[str, ...] = ()                # forced outcomes for the next requests, in order
@@ -75,7 +78,8 @@ class FaultConfig:
             if not 0.0 <= value <= 1.0:
                 raise FaultConfigError(f"{name} must be between 0 and 1, not {value}")
         if sum(getattr(self, name) for name in _RATES) > 1.0 + 1e-9:
-            raise FaultConfigError("drop_rate + error_rate + slow_rate + malformed_rate must not exceed 1")
+            raise FaultConfigError("drop_rate + error_rate + slow_rate + malformed_rate + cut_rate "
+                                   "must not exceed 1")
         if self.latency_ms < 0 or any(v < 0 for v in self.latency_by_prefix.values()):
             raise FaultConfigError("latencies must not be negative")
         if self.rate_limit < 0 or self.slow_seconds < 0 or self.retry_after_s < 0:
@@ -210,6 +214,9 @@ class FaultInjector:
         edge += config.slow_rate
         if u < edge + config.malformed_rate:
             return "malformed"
+        edge += config.malformed_rate
+        if u < edge + config.cut_rate:
+            return "cut"
         return None
 
 
@@ -244,6 +251,26 @@ def _drop_connection() -> Response:
     return Response(status=500)
 
 
+def _cut_short(response: Response) -> None:
+    """Announce the whole body, send half of it, then close the connection (a body cut short).
+
+    The client sees the headers and a Content-Length it never receives in full: an incomplete read.
+    """
+    data = response.get_data()
+    sock = request.environ.get("werkzeug.socket")
+    if not data or sock is None:
+        return  # nothing to cut, or no socket (Flask's test client): answer normally
+
+    def half_then_close() -> Iterator[bytes]:
+        """The first half of the body; then the socket is shut down."""
+        yield data[: max(1, len(data) // 2)]
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    response.response = half_then_close()
+    response.headers["Content-Length"] = str(len(data))
+
+
 def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] = time.sleep) -> None:
     """Register the request hooks that apply `injector`'s decisions on `app`'s API paths."""
 
@@ -272,7 +299,8 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
 
     @app.after_request
     def finish_fault(response: Response) -> Response:
-        """Add rate-limit headers; cut a JSON body in half when a malformed answer was planned."""
+        """Add rate-limit headers; cut a JSON body in half when a malformed answer was planned, or
+        the connection in the middle of the body when a cut-off one was."""
         plan: FaultPlan | None = g.get("sandbox_fault_plan")
         if plan is None:
             return response
@@ -282,5 +310,7 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
             data = response.get_data()
             if data:
                 response.set_data(data[: max(1, len(data) // 2)])
+        if plan.kind == "cut":
+            _cut_short(response)
         return response
 
