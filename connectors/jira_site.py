@@ -70,6 +70,10 @@ class JiraSite:
             raise ValueError(f"deployment must be auto, cloud or datacenter, not {deployment!r}")
         if not token:
             raise ValueError("a Jira API token (Cloud) or personal access token (Data Center) is required")
+        if not token.isprintable() or any(c.isspace() for c in token):
+            # The token goes into a header; say what is wrong with it without ever showing it.
+            raise ValueError("the Jira token contains whitespace or control characters "
+                             "(its value is not shown)")
         if deployment == "cloud" and not email:
             raise ValueError("Jira Cloud needs the account's email with its API token")
         if timeout <= 0:

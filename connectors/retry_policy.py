@@ -283,7 +283,14 @@ def _has_global_id(body: bytes | str | None) -> bool:
 
 
 def describe_error(error: BaseException) -> str:
-    """The innermost cause of a transport error as `Type: text`, without urllib3's object reprs."""
+    """The innermost cause of a transport error as `Type: text`, without urllib3's object reprs.
+
+    Never a header's value: the HTTP library's InvalidHeader text quotes it, and the value of the
+    Authorization header is a credential.
+    """
+    if isinstance(error, requests.exceptions.InvalidHeader):
+        return ("InvalidHeader: a request header has whitespace or control characters HTTP does not "
+                "allow (check the token; its value is not shown)")
     current: BaseException = error
     for _ in range(10):
         nested = getattr(current, "reason", None)

@@ -310,6 +310,18 @@ def _load(chosen: Path | None, env: Mapping[str, str]) -> Settings:
     for name in {settings.jira.token_env, settings.confluence.token_env}:
         value = env.get(name, "").strip()
         if value:
-            settings._tokens[name] = SecretStr(value)
+            settings._tokens[name] = SecretStr(_checked_secret(name, value))
     return settings
+
+
+def _checked_secret(name: str, value: str) -> str:
+    """A token from `$name`, refused (naming the variable, never the value) when it cannot be one.
+
+    Tokens travel in HTTP headers: a line break or a control character inside one would be refused
+    by the HTTP library with an error quoting the whole value.
+    """
+    if not value.isprintable() or any(character.isspace() for character in value):
+        raise ConfigError([f"${name}: the token contains whitespace or control characters; set the "
+                           "variable to the token alone (its value is not shown)"])
+    return value
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import requests
 import responses
 
 from connectors.jira import JiraConnection, JiraError, JiraUnavailable
-from connectors.retry import ResilientSession
+from connectors.retry import ResilientSession, describe_error
 from tests.connectors.builders import (
     API_TOKEN,
     CLOUD_URL,
@@ -122,3 +123,24 @@ def test_server_info_without_a_deployment_type_still_means_an_old_data_center(
     info = {k: v for k, v in server_info("datacenter").items() if k != "deploymentType"}
     JiraApi(mock, "datacenter").server_info(body=info)
     assert connection("datacenter", requested="auto").deployment == "datacenter"
+
+
+def test_a_token_with_a_line_break_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError) as info:
+        JiraConnection(DC_URL, deployment="datacenter", token="s3cr3t-pat\nInjected: header")
+    assert "whitespace or control characters" in str(info.value)
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_an_invalid_header_error_never_shows_the_header_value(mock: responses.RequestsMock) -> None:
+    # A session that puts a broken credential header on every request (a proxy's, say).
+    session = ResilientSession(exact_policy())
+    session.headers["Proxy-Authorization"] = "Bearer s3cr3t-pat\nsecond-line"
+    jira = JiraConnection(DC_URL, deployment="datacenter", token="fine", session=session)
+    with pytest.raises(JiraError) as info:
+        jira.count(JQL)
+    assert "InvalidHeader" in str(info.value)
+    assert "s3cr3t" not in str(info.value)
+    assert "s3cr3t" not in describe_error(requests.exceptions.InvalidHeader(
+        "Invalid leading whitespace, reserved character(s), or return character(s) in header value: "
+        "'Bearer s3cr3t-pat\\n'"))
