@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -32,6 +33,7 @@ from flask import Flask, Response, g, request
 from sandbox.errors import api_error, api_kind
 
 FAULT_KINDS = ("429", "500", "503", "drop", "slow", "malformed", "cut")
+RETRY_AFTER_FORMS = ("seconds", "date", "none")
 _RATES = ("drop_rate", "error_rate", "slow_rate", "malformed_rate", "cut_rate")
 
 
@@ -47,7 +49,8 @@ class FaultConfig:
     latency_by_prefix: dict[str, float] = field(default_factory=dict)   # extra ms per path prefix
     rate_limit: int = 0                         # requests per second (0: unlimited)
     error_rate: float = 0.0                     # share answered 500 or 503 (half each)
-    retry_after_s: int = 1                      # Retry-After on 503 answers
+    retry_after_s: int = 1                      # Retry-After on 503 answers and scripted 429s
+    retry_after_form: str = "seconds"           # how it is sent: seconds | date (HTTP-date) | none
     slow_rate: float = 0.0                      # share answered only after `slow_seconds`
     slow_seconds: float = 30.0
     drop_rate: float = 0.0                      # share whose connection is closed unanswered
@@ -84,6 +87,9 @@ class FaultConfig:
             raise FaultConfigError("latencies must not be negative")
         if self.rate_limit < 0 or self.slow_seconds < 0 or self.retry_after_s < 0:
             raise FaultConfigError("rate_limit, slow_seconds and retry_after_s must not be negative")
+        if self.retry_after_form not in RETRY_AFTER_FORMS:
+            raise FaultConfigError(f"retry_after_form must be one of {', '.join(RETRY_AFTER_FORMS)}, "
+                                   f"not {self.retry_after_form!r}")
         bad = [item for item in self.script if item not in FAULT_KINDS]
         if bad:
             raise FaultConfigError(f"script items must be among {', '.join(FAULT_KINDS)}; got {bad}")
@@ -107,6 +113,8 @@ def _coerce(name: str, value: Any) -> Any:
             return None if value is None else int(value)
         if name == "latency_by_prefix":
             return {str(k): float(v) for k, v in dict(value).items()}
+        if name == "retry_after_form":
+            return str(value)
         if name in ("paths", "script"):
             items = [value] if isinstance(value, str) else list(value)
             return tuple(str(item) for item in items)
@@ -166,7 +174,8 @@ class FaultInjector:
                 plan.kind = self._script.pop(0)
                 if plan.kind == "429":
                     wait = config.retry_after_s
-                    plan.headers = _refusal_headers(config.rate_limit, self._now(), wait, path)
+                    plan.headers = _refusal_headers(config.rate_limit, self._now(), wait, path,
+                                                    config.retry_after_form)
                 return plan
             if config.paths and not any(path.startswith(prefix) for prefix in config.paths):
                 return plan
@@ -189,7 +198,7 @@ class FaultInjector:
         limit = config.rate_limit
         if self._window_count >= limit:
             plan.kind = "429"
-            plan.headers = _refusal_headers(limit, now, window + 1 - now, path)
+            plan.headers = _refusal_headers(limit, now, window + 1 - now, path, config.retry_after_form)
             return True
         self._window_count += 1
         remaining = limit - self._window_count
@@ -220,16 +229,31 @@ class FaultInjector:
         return None
 
 
-def _refusal_headers(limit: int, now: float, wait_s: float, path: str) -> dict[str, str]:
-    """Jira's headers on a 429 at `now` (epoch seconds): when to retry, the budget, its reset, why."""
+def _retry_after(now: float, wait_s: float, form: str) -> dict[str, str]:
+    """The Retry-After header in the configured form (delta-seconds, an HTTP-date, or none at all)."""
+    if form == "none":
+        return {}
+    if form == "date":
+        return {"Retry-After": format_datetime(datetime.fromtimestamp(math.ceil(now + wait_s), UTC),
+                                               usegmt=True)}
+    return {"Retry-After": str(math.ceil(wait_s))}
+
+
+def _refusal_headers(limit: int, now: float, wait_s: float, path: str,
+                     form: str = "seconds") -> dict[str, str]:
+    """Jira's headers on a 429 at `now` (epoch seconds): when to retry, the budget, its reset, why.
+
+    With the "none" form neither Retry-After nor X-RateLimit-Reset is sent (a bare 429).
+    """
     reset_at = datetime.fromtimestamp(now + wait_s, UTC)
     headers = {
-        "Retry-After": str(max(1, math.ceil(wait_s))),
+        **_retry_after(now, wait_s, form),
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": reset_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "X-RateLimit-NearLimit": "true",
     }
+    if form != "none":
+        headers["X-RateLimit-Reset"] = reset_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if api_kind(path) == "jira":
         headers["RateLimit-Reason"] = "jira-burst-based"
     return headers
@@ -289,7 +313,8 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
         if plan.kind == "500":
             return api_error(500, "Internal server error")
         if plan.kind == "503":
-            retry = {"Retry-After": str(injector.config.retry_after_s)}
+            config = injector.config
+            retry = _retry_after(time.time(), config.retry_after_s, config.retry_after_form)
             return api_error(503, "Service unavailable. Please try again later.", headers=retry)
         if plan.kind == "drop":
             return _drop_connection()
