@@ -12,7 +12,7 @@ import click
 
 from connectors.jira import JiraError
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
-from okrbridge.sync import SyncReport
+from okrbridge.sync import SyncAborted, SyncReport
 from okrbridge.sync import dry_run as plan_only
 from okrbridge.workspace import jira_connection
 from okrbridge.workspace import sync as sync_workspace
@@ -77,7 +77,10 @@ def summary_text(report: SyncReport) -> str:
              f"{report.requests} requests, {report.retries} retries",
              f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
              f"removed {report.links_removed}"]
+    if report.links_skipped:
+        lines.append(f"  {report.links_skipped}")
     lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
+    lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
     return "\n".join(lines)
@@ -102,6 +105,8 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
             with jira, _sigterm_interrupts(), _progress(not as_json) as progress:
                 try:
                     report = sync_workspace(ws, jira, progress=progress, only=subset)
+                except SyncAborted as exc:
+                    raise click.ClickException(str(exc)) from exc
                 except JiraError as exc:
                     raise click.ClickException(f"sync aborted: {exc}") from exc
     if as_json:

@@ -1,4 +1,5 @@
-"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives.
+"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives,
+the daemons' leader lease, and what was last published to each Confluence page.
 
 Use it through `Store`:
 
@@ -15,6 +16,7 @@ and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`
 """
 
 from okrbridge.store.engine import make_engine, migrate
+from okrbridge.store.lease import DAEMON_LEASE, Lease, acquire_lease, current_lease, release_lease
 from okrbridge.store.records import (
     CatalogChanges,
     CatalogConflict,
@@ -23,6 +25,7 @@ from okrbridge.store.records import (
     Initiative,
     InitiativeRecord,
     NewSnapshot,
+    PublishRecord,
     RunAlreadyFinished,
     RunError,
     Snapshot,
@@ -33,19 +36,24 @@ from okrbridge.store.records import (
     UnknownSubject,
 )
 from okrbridge.store.repository import Store
+from okrbridge.store.silence import SilenceChanges, last_value_times, mark_silence
 from okrbridge.store.tables import RunStatus, SubjectKind
 
 __all__ = [
+    "DAEMON_LEASE",
     "CatalogChanges",
     "CatalogConflict",
     "CatalogItem",
     "Failure",
     "Initiative",
     "InitiativeRecord",
+    "Lease",
     "NewSnapshot",
+    "PublishRecord",
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",
+    "SilenceChanges",
     "Snapshot",
     "Store",
     "StoreError",
@@ -54,6 +62,11 @@ __all__ = [
     "SyncRun",
     "UnknownRun",
     "UnknownSubject",
+    "acquire_lease",
+    "current_lease",
+    "last_value_times",
     "make_engine",
+    "mark_silence",
     "migrate",
+    "release_lease",
 ]

@@ -127,7 +127,11 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision` (default: the newest) in one transaction, under a lock."""
+    """Upgrade the database to `revision` (default: the newest) in one transaction, under a lock.
+
+    Processes starting together (two daemons on two hosts) take turns: the second waits for the
+    first's migration to commit, then finds nothing left to do.
+    """
     with _migration_transaction(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 

@@ -259,3 +259,16 @@ class SyncRun:
     dry_run: bool
     host: str | None = None
     pid: int | None = None
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    """What okrbridge last wrote to a Confluence page: its id, title, parent, version and hash."""
+
+    key: str
+    page_id: str
+    title: str
+    parent_id: str | None
+    version: int
+    content_hash: str
+    published_at: datetime

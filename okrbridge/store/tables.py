@@ -219,3 +219,38 @@ class InitiativeRow(StoreModel, table=True):
     last_sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
     synced_at: datetime = Field(sa_type=UTCDateTime)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LeaderLeaseRow(StoreModel, table=True):
+    """Who leads the daemons sharing this database, until when: one row per lease name.
+
+    A daemon holds the lease while `expires_at` is in the future and it keeps renewing it; any
+    other daemon may take it once it has expired (see `okrbridge.store.lease`).
+    """
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True)
+    owner: str
+    acquired_at: datetime = Field(sa_type=UTCDateTime)
+    renewed_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PublishRecordRow(StoreModel, table=True):
+    """What okrbridge last wrote to one Confluence page, keyed by the page's stable key.
+
+    `version` is the page version that write produced and `content_hash` the hash of what was
+    rendered (also stamped in that version's message): a page found at another version was edited
+    by someone else; a page whose hash is unchanged is not written again.
+    """
+
+    __tablename__ = "publish_record"
+
+    key: str = Field(primary_key=True)
+    page_id: str = Field(index=True)
+    title: str
+    parent_id: str | None = None
+    version: int
+    content_hash: str
+    published_at: datetime = Field(sa_type=UTCDateTime)

@@ -16,13 +16,15 @@ from okrbridge.demo import BOT_EMAIL, BOT_TOKEN
 from okrbridge.store import Store
 
 TOKEN_ENV = "FAULTS_JIRA_TOKEN"
+KR_PAGES = "https://okr.example.com"
+"""web.base_url of the fault suite's configs: remote links need it to be written at all."""
 
 
 def write_config(folder: Path, jira_url: str, database_url: str, okrs: str | None = None,
                  **jira: object) -> Path:
     """An okrbridge.toml for the sandbox at `jira_url` and the database at `database_url`.
 
-    `jira` adds `[jira]` settings (tiny timeouts and caps keep fault runs fast).
+    `jira` adds `[jira]` settings (tiny timeouts and caps keep fault runs fast); `web.base_url` is set.
     """
     lines = [f'database_url = "{database_url}"']
     if okrs is not None:
@@ -32,6 +34,7 @@ def write_config(folder: Path, jira_url: str, database_url: str, okrs: str | Non
     for key, value in jira.items():
         rendered = str(value).lower() if isinstance(value, bool) else repr(value).replace("'", '"')
         lines.append(f"{key} = {rendered}")
+    lines += ["[web]", f'base_url = "{KR_PAGES}"']  # where remote links point, so they are written
     path = folder / "okrbridge.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -33,8 +33,8 @@ def test_a_retry_after_beyond_the_cap_fails_each_request_at_once(
 
 def test_a_sync_stops_asking_at_its_deadline_and_keeps_the_last_good_values(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, max_retries=1000, max_retry_wait_seconds=5.0, max_concurrency=2,
-                        sync_deadline_seconds=1.5)
+    ws = make_workspace(cloud_sandbox, base_url="https://okr.example.com", max_retries=1000,
+                        max_retry_wait_seconds=5.0, max_concurrency=2, sync_deadline_seconds=1.5)
     with jira_connection(ws.settings) as jira:
         good = sync(ws, jira)
         before = {kr: ws.store.latest_snapshot(kr) for kr in good.synced}
@@ -55,7 +55,7 @@ def test_a_sync_stops_asking_at_its_deadline_and_keeps_the_last_good_values(
 
 def test_the_reported_duration_includes_writing_the_remote_links(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox)
+    ws = make_workspace(cloud_sandbox, base_url="https://okr.example.com")
     with jira_connection(ws.settings) as jira:
         jira.deployment  # noqa: B018
         _faults(cloud_sandbox, latency_by_prefix={"/rest/api/3/issue/": 100})

@@ -1,7 +1,7 @@
 """Run owner: the host and process id of a sync run, and the "abandoned" status.
 
 Revision ID: 0004_run_owner
-Revises: 0001
+Revises: 0003_leader_lease
 Create Date: 2026-12-02
 
 A run whose process died (kill -9, a lost container) stays "running" forever unless someone can tell
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_run_owner"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0003_leader_lease"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
