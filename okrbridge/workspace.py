@@ -10,26 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from connectors.confluence import ConfluenceConnection
-from connectors.jira import JiraConnection
-from connectors.retry import RetryPolicy
 from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
-from okrbridge.cycles import Period, PeriodKind
-from okrbridge.domain import Catalog
+from okrbridge.cycles import Period, PeriodKind, user_instant
+from okrbridge.domain import Catalog, checked_value
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.page_spec import PageSpec
-from okrbridge.pages import period_views, publish_periods, render_pages
-from okrbridge.publish import PageOperations, PublishReport, apply, preview, read_live
-from okrbridge.publish import Progress as PublishProgress
-from okrbridge.publish_plan import plan
 from okrbridge.report import PeriodReport, grade_period
+from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
-from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
 from okrbridge.views import ViewData
+
+if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
+    from connectors.confluence import ConfluenceConnection
+    from connectors.jira import JiraConnection
+    from okrbridge.publish import PageOperations, PublishReport
+    from okrbridge.publish import Progress as PublishProgress
+    from okrbridge.sync import Progress, SyncReport
 
 
 @dataclass
@@ -67,7 +68,17 @@ def open_workspace(settings: Settings, *, now: datetime | None = None) -> Worksp
 
 def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime | None = None,
                    note: str | None = None, author: str | None = None) -> Snapshot:
-    """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id."""
+    """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id.
+
+    A value beyond ±MAX_CHECKIN_MAGNITUDE, a time outside cycles.user_instant's range, or a control
+    character in the note or author raises ValueError naming it: nothing is stored.
+    """
+    value = checked_value(value)
+    at = user_instant(at) if at is not None else None
+    for name, text, allow in (("note", note, "\t\n\r"), ("author", author, "")):
+        char = unsafe_character(text, allow=allow) if text else None
+        if char is not None:
+            raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
     kr = ws.catalog.key_result(subject_id)
     kpi = ws.catalog.kpi(subject_id)
     if kr is not None:
@@ -111,6 +122,9 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
 
 def jira_connection(settings: Settings) -> JiraConnection:
     """A Jira connection from the `[jira]` settings and the token in the environment."""
+    from connectors.jira import JiraConnection
+    from connectors.retry import RetryPolicy
+
     jira = settings.jira
     if not jira.url:
         raise ValueError("jira.url is not set: name your Jira site in the config file")
@@ -129,6 +143,9 @@ def confluence_connection(settings: Settings) -> ConfluenceConnection:
 
     Timeouts and retries follow the `[jira]` settings: one policy for every Atlassian call.
     """
+    from connectors.confluence import ConfluenceConnection
+    from connectors.retry import RetryPolicy
+
     confluence, jira = settings.confluence, settings.jira
     if not confluence.url:
         raise ValueError("confluence.url is not set: name your Confluence site in the config file")
@@ -159,6 +176,8 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
+    from okrbridge.sync import LinkOptions, run_sync
+
     links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
@@ -181,6 +200,8 @@ def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
 
 def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
     """The Confluence page tree for every published period (see pages.publish_periods) as of `now`."""
+    from okrbridge.pages import period_views, publish_periods, render_pages  # templates load here
+
     chosen = audiences(ws)
     periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
     return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
@@ -220,6 +241,9 @@ def publish(ws: Workspace, confluence: PageOperations,
     as a real run does and writes nothing; its report carries the diff of each body that would
     change. With a `period`, only records of that period's pages can be reported as orphans.
     """
+    from okrbridge.publish import apply, preview, read_live  # the Confluence side loads here
+    from okrbridge.publish_plan import plan
+
     when = now or (lambda: datetime.now(UTC))
     if specs_or_renderer is None:
         specs_or_renderer = lambda ws, period: period_pages(status_pages(ws, now=when()), period)  # noqa: E731

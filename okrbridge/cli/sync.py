@@ -7,15 +7,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from connectors.jira import JiraError
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
-from okrbridge.sync import SyncAborted, SyncReport
-from okrbridge.sync import dry_run as plan_only
-from okrbridge.workspace import jira_connection
-from okrbridge.workspace import sync as sync_workspace
+from okrbridge.safe_text import printable
+
+if TYPE_CHECKING:  # the sync machinery (connectors, HTTP, the store) loads only when `sync` runs
+    from okrbridge.sync import SyncReport
 
 
 class Terminated(KeyboardInterrupt):
@@ -66,11 +66,11 @@ def _skipped_lines(report: SyncReport) -> list[str]:
 
 
 def summary_text(report: SyncReport) -> str:
-    """The human summary of a sync (or of a dry run's plan)."""
+    """The human summary of a sync (or of a dry run's plan), control characters escaped."""
     if report.dry_run:
         lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
         lines += [f"  {q}" for q in report.planned]
-        return "\n".join([*lines, *_skipped_lines(report)])
+        return "\n".join(printable(line) for line in [*lines, *_skipped_lines(report)])
     lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
              f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
              f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
@@ -83,7 +83,8 @@ def summary_text(report: SyncReport) -> str:
     lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
-    return "\n".join(lines)
+    # queries, Jira's messages and ids are escaped: one logical line is one line on the terminal
+    return "\n".join(printable(line) for line in lines)
 
 
 @cli.command()
@@ -93,6 +94,12 @@ def summary_text(report: SyncReport) -> str:
 @pass_context
 def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> None:
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
+    from connectors.jira import JiraError
+    from okrbridge.sync import SyncAborted
+    from okrbridge.sync import dry_run as plan_only
+    from okrbridge.workspace import jira_connection
+    from okrbridge.workspace import sync as sync_workspace
+
     subset = frozenset(only) if only else None
     with obj.workspace() as ws:
         if dry_run:
