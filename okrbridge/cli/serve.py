@@ -11,7 +11,6 @@ import os
 
 import click
 
-from okrbridge.catalog import CatalogError
 from okrbridge.cli.base import Context, cli, pass_context
 
 HOST_ENV = "OKRBRIDGE_WEB_HOST"
@@ -47,10 +46,7 @@ def serve(ctx: Context, host: str | None, port: int | None, threads: int | None)
 
     settings = ctx.settings
     address = listen_address(settings.web.host, settings.web.port, host, port, dict(os.environ))
-    try:
-        app = create_app(settings)
-    except CatalogError as exc:
-        raise click.ClickException(f"the OKR file has errors:\n{exc}") from exc
+    app = create_app(settings)  # an OKR file with errors is reported by the command group
     click.echo(f"okrbridge web app on http://{address[0]}:{address[1]} "
                f"(auth: {settings.web.auth}; Ctrl-C to stop)", err=True)
     try:
