@@ -188,7 +188,7 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
-                    still_leader=still_leader)
+                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:

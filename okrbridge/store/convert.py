@@ -53,6 +53,8 @@ def to_sync_run(row: SyncRunRow) -> SyncRun:
         counts=dict(row.counts),
         errors=list(row.errors),
         dry_run=row.dry_run,
+        host=row.host,
+        pid=row.pid,
     )
 
 

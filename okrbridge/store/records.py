@@ -263,6 +263,8 @@ class SyncRun:
     counts: dict[str, int]
     errors: list[RunError]
     dry_run: bool
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)

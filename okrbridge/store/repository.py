@@ -20,7 +20,7 @@ to the frozen records callers get), so each can be read without the others.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -184,9 +184,15 @@ class Store:
     # -- sync runs --------------------------------------------------------------------------
 
     def start_run(
-        self, deployment: str | None = None, dry_run: bool = False, started_at: datetime | None = None
+        self,
+        deployment: str | None = None,
+        dry_run: bool = False,
+        started_at: datetime | None = None,
+        *,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> int:
-        """Record a sync run as running and return its id."""
+        """Record a sync run as running (by process `pid` on `host`, when given) and return its id."""
         when = _as_utc(started_at, "started_at") if started_at is not None else _utcnow()
         with self.session(write=True) as session:
             row = SyncRunRow(
@@ -196,6 +202,8 @@ class Store:
                 counts={},
                 errors=[],
                 dry_run=dry_run,
+                host=host,
+                pid=pid,
             )
             session.add(row)
             session.flush()
@@ -281,6 +289,44 @@ class Store:
         except BaseException as exc:
             self._mark_failed(run_id, when, run_counts, [*run_errors, f"results not stored: {exc}"], exc)
             raise
+
+    def close_abandoned_runs(
+        self,
+        *,
+        host: str,
+        is_alive: Callable[[int], bool],
+        started_before: datetime,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Close as "abandoned" the running runs whose process is gone; return their ids.
+
+        A run is abandoned when it was started on `host` by a process `is_alive` says is gone, or
+        (on any host, or with no owner recorded) when it started before `started_before`, by which
+        time a live sync would have finished. Only the run rows change: a dead run stored no
+        results (they are written in one transaction with its end), so no snapshot is touched.
+        """
+        when = _as_utc(now, "now") if now is not None else _utcnow()
+        cutoff = _as_utc(started_before, "started_before")
+        closed: list[int] = []
+        with self.session(write=True) as session:
+            running = session.exec(
+                select(SyncRunRow).where(SyncRunRow.status == RunStatus.RUNNING.value)
+            ).all()
+            for run in running:
+                if run.host == host and run.pid is not None and not is_alive(run.pid):
+                    why = f"abandoned: process {run.pid} on {host} is gone"
+                elif run.started_at < cutoff:
+                    why = f"abandoned: still running at {when.isoformat()}, past the sync deadline"
+                else:
+                    continue
+                assert run.id is not None
+                errors = [*run.errors, {"subject": None, "error": why}]
+                result = run_rows.finish_if_running(
+                    session, run.id, RunStatus.ABANDONED, when, dict(run.counts), errors
+                )
+                if result.rowcount == 1:
+                    closed.append(run.id)
+        return closed
 
     def _mark_failed(
         self,

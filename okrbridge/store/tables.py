@@ -42,6 +42,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died; closed by a later sync
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -156,6 +157,9 @@ class SyncRunRow(StoreModel, table=True):
     counts: dict[str, int] = Field(sa_type=JSON)
     errors: list[Any] = Field(sa_type=JSON)
     dry_run: bool
+    # Which process runs it, so a later sync can tell a dead run from a live one.
+    host: str | None = None
+    pid: int | None = None
 
 
 class SnapshotRow(StoreModel, table=True):
