@@ -7,6 +7,7 @@ views, renderers) speaks in these types.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -263,4 +264,4 @@ class Reading:
     subject_id: str
     taken_at: datetime
     value: float | None
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)

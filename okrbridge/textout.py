@@ -109,18 +109,21 @@ def report_text(report: PeriodReport) -> str:
 
 
 def snapshot_line(snapshot: Snapshot) -> str:
-    """One snapshot: when, value, score, and where the value came from."""
+    """One snapshot: when first seen, value, score, where it came from, and when last confirmed."""
     why = printable(snapshot.note or explain(snapshot.source_detail) or snapshot.source_kind)
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
+    confirmed = (f"  last confirmed {snapshot.confirmed_at:%Y-%m-%d %H:%M}"
+                 if snapshot.confirmed_at > snapshot.taken_at else "")
     return (f"{printable(snapshot.subject_id)}  {snapshot.taken_at:%Y-%m-%d %H:%M}  "
             f"value {format_value(snapshot.value):>10}  score {_score(snapshot.score)} "
-            f"{printable(snapshot.source_kind)}{run}  {why}")
+            f"{printable(snapshot.source_kind)}{run}  {why}{confirmed}")
 
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     """A snapshot as JSON-ready data."""
     data = dataclasses.asdict(snapshot)
     data["taken_at"] = snapshot.taken_at.isoformat()
+    data["confirmed_at"] = snapshot.confirmed_at.isoformat()
     data["subject_kind"] = str(snapshot.subject_kind)
     return data
 

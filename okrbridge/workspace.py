@@ -16,10 +16,10 @@ from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, checked_value
+from okrbridge.domain import Catalog, Reading, checked_value
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.page_spec import PageSpec
-from okrbridge.report import PeriodReport, grade_period
+from okrbridge.report import PeriodReport, grade_period, reading_window_start
 from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import (
@@ -120,9 +120,15 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
     return calendar.parse(cycle) if cycle else calendar.period_of(PeriodKind.YEAR, at)
 
 
+def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
+    """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
+    since = reading_window_start(ws.catalog, period, ws.loaded.calendar, now)
+    return ws.store.readings(until=period.ends_at, since=since)
+
+
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
-    readings = ws.store.readings(until=period.ends_at)
+    readings = _period_readings(ws, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
             for p in periods]
@@ -190,7 +196,7 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
-                    still_leader=still_leader)
+                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
@@ -213,7 +219,8 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
         graded = Catalog(objectives=tuple(o for o in catalog.objectives if o.id in wanted),
                          fiscal_year_start=catalog.fiscal_year_start)
     ids = None if objectives is None else [kr.id for kr in graded.key_results()]
-    readings = ws.store.readings(ids, until=period.ends_at) if ids != [] else {}
+    since = reading_window_start(graded, period, ws.loaded.calendar, now)
+    readings = ws.store.readings(ids, until=period.ends_at, since=since) if ids != [] else {}
     report = grade_period(graded, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
     # one query for the KRs' epics, not one per KR
     initiatives: dict[str, list[Initiative]] = {}

@@ -8,9 +8,7 @@ query code in `Store` stays about what to read rather than how to present it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-from okrbridge.domain import Reading
 from okrbridge.store.records import Initiative, PublishRecord, Snapshot, SubjectState, SyncRun
 from okrbridge.store.tables import (
     InitiativeRow,
@@ -38,17 +36,9 @@ def to_snapshot(row: SnapshotRow) -> Snapshot:
         sync_run_id=row.sync_run_id,
         note=row.note,
         author=row.author,
+        confirmed_at=row.confirmed_at,
+        confirmed_run_id=row.confirmed_run_id,
     )
-
-
-def to_reading(row: SnapshotRow) -> Reading:
-    """A snapshot as grading reads it; `detail` explains the value (source, note, author)."""
-    detail: dict[str, Any] = {**row.source_detail, "source_kind": row.source_kind}
-    if row.note is not None:
-        detail["note"] = row.note
-    if row.author is not None:
-        detail["author"] = row.author
-    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value, detail=detail)
 
 
 def to_sync_run(row: SyncRunRow) -> SyncRun:
@@ -63,6 +53,8 @@ def to_sync_run(row: SyncRunRow) -> SyncRun:
         counts=dict(row.counts),
         errors=list(row.errors),
         dry_run=row.dry_run,
+        host=row.host,
+        pid=row.pid,
     )
 
 

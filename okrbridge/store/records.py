@@ -198,7 +198,11 @@ class CatalogChanges:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A stored value of a KR or KPI (what `history` and `latest_snapshot` return)."""
+    """A stored value of a KR or KPI (what `history` and `latest_snapshot` return).
+
+    The value held from `taken_at` (first seen, by run `sync_run_id`) to at least `confirmed_at`
+    (the last sync that found it unchanged, run `confirmed_run_id`; `taken_at` until one did).
+    """
 
     id: int
     subject_id: str
@@ -211,6 +215,8 @@ class Snapshot:
     sync_run_id: int | None
     note: str | None
     author: str | None
+    confirmed_at: datetime
+    confirmed_run_id: int | None
 
 
 @dataclass(frozen=True)
@@ -257,6 +263,8 @@ class SyncRun:
     counts: dict[str, int]
     errors: list[RunError]
     dry_run: bool
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)

@@ -369,7 +369,7 @@ def test_hostile_text_never_reaches_the_terminal_renderers_raw(title: str, name:
     text = report_text(grade_period(catalog, readings, FiscalCalendar().parse("2026"),
                                     now=datetime(2026, 4, 1, tzinfo=UTC)))
     snapshot = Snapshot(1, "CO-1.1", SubjectKind.KR, when, 3.0, 0.3, "manual", {"jql": query, "count": 1},
-                        None, note or None, None)
+                        None, note or None, None, when, None)
     for rendered in [*text.split("\n"), snapshot_line(snapshot), link_title(kr, 0.3, "off track")]:
         assert unsafe_character(rendered) is None, repr(rendered)
     assert len(link_title(kr, 0.3, "off track")) <= LINK_TITLE_LIMIT
