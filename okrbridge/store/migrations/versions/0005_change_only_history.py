@@ -1,7 +1,7 @@
 """Change-only history: a snapshot holds a value from first seen (taken_at) to last confirmed.
 
 Revision ID: 0005_change_only_history
-Revises: 0003_leader_lease
+Revises: 0004_run_owner
 Create Date: 2026-11-30
 
 Adds `snapshot.confirmed_at` (when a sync last found the value unchanged; `taken_at` until then)
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_change_only_history"
-down_revision: str | Sequence[str] | None = "0003_leader_lease"
+down_revision: str | Sequence[str] | None = "0004_run_owner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
