@@ -94,7 +94,8 @@ def fill_store(url: str, okrs: Path, snapshots: int) -> tuple[list[str], float]:
             at = YEAR_START + step * (n // len(ids)) + timedelta(seconds=n % len(ids))
             batch.append({"subject_id": kr_id, "subject_kind": "kr", "taken_at": at,
                           "value": float(rng.randrange(0, 100)), "score": None, "source_kind": "manual",
-                          "source_detail": {"source": "manual"}, "note": None, "author": "bench"})
+                          "source_detail": {"source": "manual"}, "note": None, "author": "bench",
+                          "confirmed_at": at})
             if len(batch) == 50_000:
                 connection.execute(insert(SnapshotRow), batch)
                 batch = []
