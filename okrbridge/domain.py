@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from okrbridge.cycles import FiscalCalendar
+
 
 class Level(StrEnum):
     """Where an objective sits in the organisation."""
@@ -205,11 +207,16 @@ class Kpi:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Everything one `okrs.toml` declares, validated."""
+    """Everything one `okrs.toml` declares, validated, with the calendar its cycle labels are read in.
+
+    The calendar lives here and nowhere else: every reader of a cycle label (grading, the sync's
+    closed-cycle check, the linter) takes it from the catalog, so `fiscal_year_named_by` cannot be
+    dropped by a default somewhere.
+    """
 
     objectives: tuple[Objective, ...] = ()
     kpis: tuple[Kpi, ...] = ()
-    fiscal_year_start: int = 1
+    calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
 
     # Lookups by id go through indices built once per catalog: a sync scores thousands of KRs, and
     # a linear scan per lookup made that quadratic. (cached_property writes to the instance dict,

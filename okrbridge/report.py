@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from okrbridge.cycles import FiscalCalendar, Period, PeriodKind, as_utc
+from okrbridge.cycles import Period, PeriodKind, as_utc
 from okrbridge.domain import Catalog, KeyResult, Kpi, Level, MeasureKind, Objective, Pace, Reading, Status
 from okrbridge.grading import Bands, forecast, kpi_score, kpi_status, objective_score, pace, score_value
 
@@ -151,7 +151,7 @@ def _done_ratio(detail: Mapping[str, Any]) -> float | None:
 
 
 def _grade_kr(kr: KeyResult, readings: Sequence[Reading], cycle: Period, *, before: datetime,
-              until: datetime, elapsed: float, bands: Bands) -> KrGrade:
+              until: datetime, elapsed: float, bands: Bands, tolerance: float) -> KrGrade:
     """One KR graded from its readings inside its objective's cycle, up to the cut-off."""
     # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
     # one quarter to the next, and last quarter's value must not grade this quarter's KR.
@@ -168,11 +168,11 @@ def _grade_kr(kr: KeyResult, readings: Sequence[Reading], cycle: Period, *, befo
         predicted_score = score_value(kr.measure, predicted)
     return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, reading.value, score,
                    bands.status(score), as_utc(reading.taken_at), dict(reading.detail),
-                   pace(score, elapsed), predicted, predicted_score)
+                   pace(score, elapsed, tolerance=tolerance), predicted, predicted_score)
 
 
 def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str, Sequence[Reading]],
-                     period: Period, *, now: datetime, bands: Bands) -> ObjectiveGrade:
+                     period: Period, *, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
     """One objective graded as of the end of `period` (or of its own cycle, if that ends first)."""
     # An objective is final at its cycle's end: a year report must not regrade a Q1 objective with
     # readings taken in Q3.
@@ -180,12 +180,12 @@ def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str,
     elapsed = cycle.elapsed_fraction(min(period.ends_at, now))
     krs = tuple(
         _grade_kr(kr, readings.get(kr.id, ()), cycle, before=before, until=now, elapsed=elapsed,
-                  bands=bands)
+                  bands=bands, tolerance=tolerance)
         for kr in objective.key_results)
     score = objective_score([(kr.weight, kr.score) for kr in krs])
     return ObjectiveGrade(objective.id, objective.title, objective.level, objective.team, objective.owner,
                           objective.parent, cycle.label, score, bands.status(score),
-                          pace(score, elapsed), krs)
+                          pace(score, elapsed, tolerance=tolerance), krs)
 
 
 def _grade_kpi(kpi: Kpi, readings: Sequence[Reading], *, before: datetime, until: datetime) -> KpiGrade:
@@ -197,23 +197,24 @@ def _grade_kpi(kpi: Kpi, readings: Sequence[Reading], *, before: datetime, until
 
 
 def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading]], period: Period, *,
-                 now: datetime, bands: Bands | None = None,
-                 calendar: FiscalCalendar | None = None) -> PeriodReport:
+                 now: datetime, bands: Bands | None = None, pace_tolerance: float = 0.1) -> PeriodReport:
     """The grades, as of the end of `period`, of every objective whose cycle overlaps it and of every KPI.
 
     `readings` maps KR and KPI ids to their readings (any order). A KR is graded by its latest
     reading taken before the period ends (and never after `now`), within its objective's cycle;
-    pace compares that with the elapsed share of the cycle at `min(period end, now)`. Cycles are
-    parsed with `calendar`, by default the catalog's fiscal year start (years named by their end).
+    pace compares that with the elapsed share of the cycle at `min(period end, now)`, a score within
+    `pace_tolerance` of it being on pace (the `grading.pace_tolerance` setting). Cycle labels are
+    read with the catalog's calendar.
     """
     bands = bands or Bands()
-    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    calendar = catalog.calendar
     now = as_utc(now)
     objectives: list[ObjectiveGrade] = []
     for objective in catalog.objectives:
         cycle = calendar.parse(objective.cycle)
         if cycle.overlaps(period):
-            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands))
+            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands,
+                                                tolerance=pace_tolerance))
     kpis = tuple(_grade_kpi(kpi, readings.get(kpi.id, ()), before=period.ends_at, until=now)
                  for kpi in catalog.kpis)
     return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),

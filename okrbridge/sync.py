@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.jira import JiraConnection, JiraError
-from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, SourceKind
 from okrbridge.grading import Bands, kpi_score, score_value
 from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
@@ -208,14 +207,13 @@ def global_link_id(kr_id: str) -> str:
 
 def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
-             calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
              now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring."""
     bands = bands or Bands()
     links = links or LinkOptions()
     started = now()
-    plan = plan_sync(catalog, only, at=started, calendar=calendar)
+    plan = plan_sync(catalog, only, at=started)
     # Wall time and request counts are measured, not derived from `now` (which a replay may fix)
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
@@ -307,11 +305,11 @@ def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: Li
                 report.link_errors[f"{epic_key} {kr_id}"] = str(exc)
 
 
-def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, calendar: FiscalCalendar | None = None,
-            at: datetime | None = None) -> SyncReport:
+def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,
+            ) -> SyncReport:
     """What a sync at `at` (default now) would ask, without touching Jira or the store."""
     started = at or datetime.now(UTC)
-    plan = plan_sync(catalog, only, at=started, calendar=calendar)
+    plan = plan_sync(catalog, only, at=started)
     return SyncReport(run_id=None, dry_run=True, deployment="(not contacted)", started_at=started,
                       planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
                       questions=len(plan.questions))

@@ -123,13 +123,13 @@ def _cycle_closed(objective: Objective, calendar: FiscalCalendar, at: datetime) 
 
 
 def plan_sync(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,
-              calendar: FiscalCalendar | None = None) -> SyncPlan:
+              ) -> SyncPlan:
     """Plan a sync of every Jira-backed KR and KPI (or only the ids in `only`) as of `at`.
 
     Skipped, with the reason: manual KRs/KPIs without initiatives (their values come from
     check-ins), and, when `at` is given, the KRs of objectives whose cycle does not contain it.
     """
-    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    calendar = catalog.calendar
     subjects: list[SubjectPlan] = []
     skipped: dict[str, str] = {}
     closed = {o.id: _cycle_closed(o, calendar, at) for o in catalog.objectives} if at else {}

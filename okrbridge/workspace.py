@@ -96,7 +96,8 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
     readings = ws.store.readings(until=period.ends_at)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands,
+                         pace_tolerance=ws.settings.grading.pace_tolerance)
             for p in periods]
 
 
@@ -127,5 +128,5 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too)."""
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
-                    bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
+                    bands=ws.bands, links=links, only=only, progress=progress,
                     now=now or (lambda: datetime.now(UTC)))

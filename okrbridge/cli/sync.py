@@ -68,7 +68,7 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
     subset = frozenset(only) if only else None
     with obj.workspace() as ws:
         if dry_run:
-            report = plan_only(ws.catalog, subset, calendar=ws.loaded.calendar)
+            report = plan_only(ws.catalog, subset)
         else:
             try:
                 jira = jira_connection(ws.settings)

@@ -198,14 +198,18 @@ def test_a_quarterly_objective_in_a_year_report_is_graded_at_its_own_cycle_end()
     assert (objective.score, objective.krs[0].value, objective.parent) == (0.5, 5.0, "CO-1")
 
 
-def test_the_catalog_fiscal_year_start_decides_which_objectives_a_period_holds() -> None:
-    july = Catalog(objectives=(SALES,), fiscal_year_start=7)  # FY2026 is July 2025 to June 2026
-    calendar = FiscalCalendar(7)
-    assert [o.id for o in grade_period(july, {}, calendar.parse("2026-Q1"), now=NOW).objectives] == ["CO-1"]
+def test_the_catalog_calendar_decides_which_objectives_a_period_holds() -> None:
+    july = Catalog(objectives=(SALES,), calendar=FiscalCalendar(7))  # FY2026 is July 2025 to June 2026
+    q1 = july.calendar.parse("2026-Q1")
+    assert [o.id for o in grade_period(july, {}, q1, now=NOW).objectives] == ["CO-1"]
     assert grade_period(july, {}, FiscalCalendar.month(2026, 7), now=NOW).objectives == ()
-    # An explicit calendar overrides the catalog's.
-    start_named = FiscalCalendar(7, "start")
-    assert grade_period(july, {}, FiscalCalendar.month(2026, 7), now=NOW, calendar=start_named).objectives
+
+
+def test_a_fiscal_year_named_by_its_start_is_honoured_by_grading() -> None:
+    # FY2026 named by its start runs July 2026 to June 2027, so July 2026 holds the 2026 objective.
+    start_named = Catalog(objectives=(SALES,), calendar=FiscalCalendar(7, "start"))
+    assert [o.id for o in grade_period(start_named, {}, FiscalCalendar.month(2026, 7), now=NOW).objectives] \
+        == ["CO-1"]
 
 
 # --- pace and forecast ----------------------------------------------------------------------------
@@ -216,6 +220,15 @@ def test_pace_uses_the_elapsed_share_of_the_objective_cycle_at_the_period_end() 
     assert _kr_grade(report, "CO-1.1").pace is Pace.AHEAD      # 0.5
     assert _kr_grade(report, "CO-1.3").pace is Pace.BEHIND     # 0.0
     assert _objective(report, "CO-1").pace is Pace.ON_PACE     # 1/3
+
+
+def test_the_pace_tolerance_decides_how_far_from_the_elapsed_share_is_still_on_pace() -> None:
+    # End of Q1: 90/365 (~0.247) of the year has passed; CO-1 scores 1/3 (~0.086 ahead of it) and
+    # CO-1.1 scores 0.5 (~0.253 ahead).
+    tight = grade_period(CATALOG, READINGS, Q1, now=NOW, pace_tolerance=0.05)
+    loose = grade_period(CATALOG, READINGS, Q1, now=NOW, pace_tolerance=0.3)
+    assert (_objective(tight, "CO-1").pace, _kr_grade(tight, "CO-1.1").pace) == (Pace.AHEAD, Pace.AHEAD)
+    assert (_objective(loose, "CO-1").pace, _kr_grade(loose, "CO-1.1").pace) == (Pace.ON_PACE, Pace.ON_PACE)
 
 
 def test_pace_mid_period_uses_now_not_the_period_end() -> None:

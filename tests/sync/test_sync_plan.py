@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import (
     Aggregate,
     Catalog,
@@ -115,6 +117,14 @@ def test_krs_outside_their_objectives_cycle_are_not_synced(at: datetime, reason:
     plan = plan_sync(_catalog(), at=at)
     assert [s.subject_id for s in plan.subjects] == ["P1"]  # KPIs are ongoing
     assert plan.skipped["K2"] == reason
+
+
+def test_the_catalogs_fiscal_year_naming_decides_whether_a_cycle_is_open() -> None:
+    # FY2026 named by its start, starting in July, runs July 2026 to June 2027: in June 2026 it has
+    # not started yet (named by its end it would be in its last month).
+    catalog = dataclasses.replace(_catalog(), calendar=FiscalCalendar(7, "start"))
+    plan = plan_sync(catalog, at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert plan.skipped["K2"] == "cycle 2026 has not started"
 
 
 def test_krs_inside_their_cycle_are_synced() -> None:
