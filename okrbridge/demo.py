@@ -89,7 +89,7 @@ def run_demo(server: SandboxServer, database: Path, *, weeks: bool = True, now: 
     database.unlink(missing_ok=True)
     now = now or server.state.now()
     settings = demo_settings(server.url, database, dict(os.environ))
-    ws = open_workspace(settings, now=now)
+    ws = open_workspace(settings, mode="record", now=now)
     run = DemoRun(server.url, settings.database_url, write_demo_config(database))
     run.checkins = import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
     year = ws.loaded.calendar.period_of(PeriodKind.YEAR, now)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
 
 from okrbridge.cycles import FiscalCalendar
+from okrbridge.explanation import Explanation
 
 
 class Level(StrEnum):
@@ -252,9 +252,9 @@ class Catalog:
 
 @dataclass(frozen=True)
 class Reading:
-    """One stored value of a KR or KPI at a point in time: what grading reads from snapshots."""
+    """One stored value of a KR or KPI at a point in time, with what explains it: what grading reads."""
 
     subject_id: str
     taken_at: datetime
     value: float | None
-    detail: dict[str, Any] = field(default_factory=dict)
+    explanation: Explanation = field(default_factory=Explanation)

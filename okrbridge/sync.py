@@ -5,7 +5,8 @@ distinct questions (see sync_plan), asks them concurrently through a bounded poo
 KR/KPI, and writes the run — snapshots, stale marks, initiatives — in one transaction. A question
 Jira refuses (a bad JQL, a dead server after retries) fails only the KRs that asked it: they keep
 their last good snapshot and are marked stale with Jira's message. Remote links on the epics are
-written afterwards, so they show the scores that were stored.
+written afterwards, so they show the values that were stored, scored by `grading.score_of` as
+every other renderer scores them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from connectors.jira import JiraConnection, JiraError
 from okrbridge.domain import Catalog, KeyResult, SourceKind
-from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.grading import Bands, score_of
 from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
 
@@ -110,12 +111,10 @@ def ask_all(jira: JiraConnection, questions: Iterable[Question], *, max_concurre
 
 
 def _score(catalog: Catalog, outcome: Outcome) -> float | None:
-    """The score of a fresh value: by the KR's measure, or by the KPI's baseline and target."""
-    if outcome.subject_kind == "kpi":
-        kpi = catalog.kpi(outcome.subject_id)
-        return kpi_score(kpi, outcome.value) if kpi else None
-    kr = catalog.key_result(outcome.subject_id)
-    return score_value(kr.measure, outcome.value, done_ratio=outcome.done_ratio) if kr else None
+    """The score of a fresh value, kept with the snapshot as a record of what it scored when written."""
+    subject = catalog.kpi(outcome.subject_id) if outcome.subject_kind == "kpi" \
+        else catalog.key_result(outcome.subject_id)
+    return score_of(subject, outcome.value, outcome.explanation) if subject else None
 
 
 def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Store,
@@ -135,8 +134,8 @@ def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Sto
             if latest is not None and latest.value is not None:
                 kpi_outcomes[subject.kpi] = Outcome(
                     subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
-                    detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
-                            **latest.source_detail})
+                    explanation=dataclasses.replace(latest.explanation, snapshot_id=latest.id,
+                                                    taken_at=latest.taken_at.isoformat()))
         outcome = evaluate(subject, answers, kpi_values=kpi_outcomes, base_detail=base_detail)
         if subject.subject_kind == "kpi":
             kpi_outcomes[subject.subject_id] = outcome
@@ -184,7 +183,7 @@ def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
             snapshots.append(NewSnapshot(
                 subject_id=outcome.subject_id, subject_kind=kind, taken_at=taken_at, value=outcome.value,
                 score=_score(catalog, outcome), source_kind=outcome.source_kind.value,
-                source_detail=outcome.detail))
+                explanation=outcome.explanation))
             report.synced.append(outcome.subject_id)
         else:
             error = outcome.error or "unknown error"
@@ -286,7 +285,8 @@ def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: Li
         current.setdefault(kr.id, set()).add(record.epic_key)
         if kr.id not in titles:
             latest = store.latest_snapshot(kr.id)
-            score = latest.score if latest else None
+            # Scored now, from the stored value and the current measure, as grades and history are.
+            score = score_of(kr, latest.value, latest.explanation) if latest else None
             status = bands.status(score).value + (" (stale)" if kr.id in report.failed and latest else "")
             titles[kr.id] = (link_title(kr, score, status), score is not None and score >= 1)
         title, resolved = titles[kr.id]

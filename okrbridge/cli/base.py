@@ -16,7 +16,7 @@ from okrbridge.catalog import CatalogError
 from okrbridge.config import ConfigError, Settings, load_settings
 from okrbridge.cycles import CycleError
 from okrbridge.store import StoreError, UnknownSubject
-from okrbridge.workspace import Workspace, open_workspace
+from okrbridge.workspace import Mode, Workspace, open_workspace
 
 
 def emit_json(data: Any) -> None:
@@ -34,6 +34,15 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not a date (2026-05-31) or date-time",
                                  param_hint=name) from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@contextmanager
+def okr_file_errors() -> Iterator[None]:
+    """Turn the errors of an OKR file that does not load into one clear CLI message."""
+    try:
+        yield
+    except CatalogError as exc:
+        raise click.ClickException(f"the OKR file has errors:\n{exc}") from exc
 
 
 class Context:
@@ -54,12 +63,14 @@ class Context:
         return self._settings
 
     @contextmanager
-    def workspace(self) -> Iterator[Workspace]:
-        """Open the workspace, turning the errors a user can fix into messages, not tracebacks."""
+    def workspace(self, mode: Mode) -> Iterator[Workspace]:
+        """Open the workspace for `mode` ("read" writes nothing), turning the errors a user can fix
+        into messages, not tracebacks."""
         try:
-            ws = open_workspace(self.settings)
-        except CatalogError as exc:
-            raise click.ClickException(f"the OKR file has errors:\n{exc}") from exc
+            with okr_file_errors():
+                ws = open_workspace(self.settings, mode=mode)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
         try:
             yield ws
         except (UnknownSubject, CycleError, StoreError, ValueError) as exc:

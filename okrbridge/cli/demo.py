@@ -12,10 +12,9 @@ import click
 
 from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
-from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import PeriodKind
 from okrbridge.demo import BOT_EMAIL, BOT_TOKEN, run_demo, running_sandbox
-from okrbridge.workspace import grades
+from okrbridge.workspace import grades, sync_summary
 from sandbox.__main__ import main as sandbox_main
 from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
 from sandbox.state import Deployment
@@ -65,7 +64,7 @@ def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool
                        "grades": [r.to_dict() for r in reports]})
         else:
             click.echo(f"\n{run.checkins} sample check-ins recorded; {len(run.syncs)} syncs replayed "
-                       f"into {run.database_url}\n{summary_text(last)}\n")
+                       f"into {run.database_url}\n{sync_summary(last)}\n")
             for report in reports:
                 click.echo(textout.report_text(report))
             jira_api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"

@@ -9,10 +9,9 @@ from contextlib import contextmanager
 import click
 
 from connectors.jira import JiraError
-from okrbridge.cli.base import Context, cli, emit_json, pass_context
-from okrbridge.sync import SyncReport
-from okrbridge.sync import dry_run as plan_only
-from okrbridge.workspace import jira_connection
+from okrbridge.cli.base import Context, cli, emit_json, okr_file_errors, pass_context
+from okrbridge.workspace import dry_run as plan_only
+from okrbridge.workspace import jira_connection, sync_summary
 from okrbridge.workspace import sync as sync_workspace
 
 
@@ -31,33 +30,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
-def _skipped_lines(report: SyncReport) -> list[str]:
-    """What was not synced, grouped by reason (manual KRs are many and expected: one line)."""
-    by_reason: dict[str, list[str]] = {}
-    for subject, reason in report.skipped.items():
-        by_reason.setdefault(reason, []).append(subject)
-    return [f"  not synced ({reason}): {', '.join(sorted(subjects))}"
-            for reason, subjects in sorted(by_reason.items())]
-
-
-def summary_text(report: SyncReport) -> str:
-    """The human summary of a sync (or of a dry run's plan)."""
-    if report.dry_run:
-        lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
-        lines += [f"  {q}" for q in report.planned]
-        return "\n".join([*lines, *_skipped_lines(report)])
-    lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
-             f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
-             f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
-             f"{report.requests} requests, {report.retries} retries",
-             f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
-             f"removed {report.links_removed}"]
-    lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
-    lines += _skipped_lines(report)
-    lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
-    return "\n".join(lines)
-
-
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the planned queries; contact nothing, write nothing.")
 @click.option("--only", multiple=True, help="Sync only these KR/KPI ids (repeatable).")
@@ -66,10 +38,11 @@ def summary_text(report: SyncReport) -> str:
 def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> None:
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
     subset = frozenset(only) if only else None
-    with obj.workspace() as ws:
-        if dry_run:
-            report = plan_only(ws.catalog, subset)
-        else:
+    if dry_run:
+        with okr_file_errors():
+            report = plan_only(obj.settings, subset)
+    else:
+        with obj.workspace("record") as ws:
             try:
                 jira = jira_connection(ws.settings)
             except ValueError as exc:
@@ -82,6 +55,6 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
     if as_json:
         emit_json(report.to_dict())
     else:
-        click.echo(summary_text(report))
+        click.echo(sync_summary(report))
     if report.failed:
         sys.exit(1)

@@ -4,6 +4,7 @@ Use it through `Store`:
 
     store = Store("sqlite:///var/okrbridge.db")   # or "postgresql+psycopg://user@host/db"
     store.migrate()                                # packaged alembic migrations, idempotent
+    store.check_schema()                           # or, to only read: refuse a missing/old schema
     store.sync_catalog(catalog)                    # after loading okrs.toml
     run_id = store.start_run(deployment="cloud")
     store.write_run_results(run_id, snapshots=[...], failures=[...], initiatives=[...])
@@ -25,6 +26,7 @@ from okrbridge.store.records import (
     NewSnapshot,
     RunAlreadyFinished,
     RunError,
+    SchemaNotReady,
     Snapshot,
     StoreError,
     SubjectState,
@@ -46,6 +48,7 @@ __all__ = [
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",
+    "SchemaNotReady",
     "Snapshot",
     "Store",
     "StoreError",

@@ -8,9 +8,9 @@ query code in `Store` stays about what to read rather than how to present it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from okrbridge.domain import Reading
+from okrbridge.explanation import Explanation
 from okrbridge.store.records import Initiative, Snapshot, SubjectState, SyncRun
 from okrbridge.store.tables import (
     InitiativeRow,
@@ -31,23 +31,25 @@ def to_snapshot(row: SnapshotRow) -> Snapshot:
         subject_kind=SubjectKind(row.subject_kind),
         taken_at=row.taken_at,
         value=row.value,
-        score=row.score,
         source_kind=row.source_kind,
-        source_detail=dict(row.source_detail),
+        explanation=to_explanation(row),
         sync_run_id=row.sync_run_id,
         note=row.note,
         author=row.author,
     )
 
 
+def to_explanation(row: SnapshotRow) -> Explanation:
+    """What explains a stored value: its JSON detail decoded (old rows too), with the row's source
+    kind, note and author, which live in columns of their own."""
+    explanation = Explanation.from_dict(row.source_detail)
+    return dataclasses.replace(explanation, source=row.source_kind, note=row.note, author=row.author)
+
+
 def to_reading(row: SnapshotRow) -> Reading:
-    """A snapshot as grading reads it; `detail` explains the value (source, note, author)."""
-    detail: dict[str, Any] = {**row.source_detail, "source_kind": row.source_kind}
-    if row.note is not None:
-        detail["note"] = row.note
-    if row.author is not None:
-        detail["author"] = row.author
-    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value, detail=detail)
+    """A snapshot as grading reads it: value, time and explanation."""
+    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value,
+                   explanation=to_explanation(row))
 
 
 def to_sync_run(row: SyncRunRow) -> SyncRun:

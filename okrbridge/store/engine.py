@@ -14,6 +14,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -68,15 +71,26 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL, in-memory and `file:` URI databases."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or _is_sqlite_memory(parsed) or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for a SQLite or PostgreSQL URL, configured for the store.
 
-    `sqlite:///path/to/okrbridge.db` (the folder is created), `sqlite://` (in memory, one shared
-    connection; for quick experiments only), or `postgresql+psycopg://user@host/db`.
+    `sqlite:///path/to/okrbridge.db` (the folder is created unless `create` is False),
+    `sqlite://` (in memory, one shared connection; for quick experiments only), or
+    `postgresql+psycopg://user@host/db`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _prepare_sqlite_file(parsed)
+        if create:
+            _prepare_sqlite_file(parsed)
         kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
         if _is_sqlite_memory(parsed):
             # Every new connection to :memory: is a new, empty database: share one connection.
@@ -106,6 +120,25 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (default: the newest) in one transaction."""
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None when it has no okrbridge tables. Writes nothing."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest packaged migration: the schema this version of okrbridge reads and writes."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether `revision` is one of the packaged migrations (else a newer okrbridge wrote it)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -178,7 +178,7 @@ def write_results(
                     "value": s.value,
                     "score": s.score,
                     "source_kind": s.source_kind or subjects[s.subject_id].source_kind,
-                    "source_detail": dict(s.source_detail),
+                    "source_detail": s.explanation.to_dict(),
                     "sync_run_id": run_id,
                 }
                 for s in snapshots

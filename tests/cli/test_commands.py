@@ -115,6 +115,7 @@ def test_history_lists_checkins_with_their_notes(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("args", [["grades", "--cycle", "2026-Q7"], ["grades", "--at", "yesterday"]])
 def test_bad_cycle_or_date_is_a_clear_error(runner: CliRunner, args: list[str]) -> None:
+    runner.invoke(cli, ["checkin", "CO-1.2", "420"])  # a database to read
     result = runner.invoke(cli, args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output

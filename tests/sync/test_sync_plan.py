@@ -20,6 +20,7 @@ from okrbridge.domain import (
     Source,
     SourceKind,
 )
+from okrbridge.explanation import JqlCount
 from okrbridge.sync_plan import Answer, Question, evaluate, plan_sync
 
 VISITS = "project = WEB AND issuetype = Visit"
@@ -72,9 +73,9 @@ def test_ratio_value_is_a_percentage_with_both_jqls_in_the_detail() -> None:
     answers = {Question("count", jql=CONVERTED): Answer(23), Question("count", jql=VISITS): Answer(1000)}
     outcome = evaluate(plan, answers, base_detail={"deployment": "cloud"})
     assert outcome.value == 2.3
-    assert outcome.detail["numerator"] == {"jql": CONVERTED, "count": 23}
-    assert outcome.detail["denominator"] == {"jql": VISITS, "count": 1000}
-    assert outcome.detail["deployment"] == "cloud"
+    assert outcome.explanation.numerator == JqlCount(CONVERTED, 23)
+    assert outcome.explanation.denominator == JqlCount(VISITS, 1000)
+    assert outcome.explanation.deployment == "cloud"
 
 
 def test_a_failed_question_fails_only_with_jiras_message() -> None:
@@ -138,7 +139,8 @@ def test_kpi_sourced_kr_reuses_the_kpis_value_and_explains_it() -> None:
     kpi = evaluate(plans["P1"], answers)
     kr = evaluate(plans["K4"], answers, kpi_values={"P1": kpi})
     assert kr.value == 640.0
-    assert kr.detail["kpi_detail"]["jql"] == VISITS
+    assert kr.explanation.kpi_explanation is not None and kr.explanation.kpi_explanation.jql == VISITS
+    assert kr.explanation.describe() == f"from KPI P1: count 640: [{VISITS}]"
 
 
 def test_milestone_with_partial_credit_carries_the_done_ratio() -> None:
