@@ -106,7 +106,7 @@ class JiraSettings(_TokenEnv):
 
 
 class ConfluenceSettings(_TokenEnv):
-    """Where status pages are published; the token is read from the variable named by `token_env`."""
+    """Where status pages will be published: read and validated now, used by the coming publisher."""
 
     space: str = Field(default="OKR", min_length=1)
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_CONFLUENCE_TOKEN"
@@ -114,7 +114,8 @@ class ConfluenceSettings(_TokenEnv):
 
 
 class WebSettings(BaseModel):
-    """The web app: where it listens, the URL it is reached at, and the Forge app it answers."""
+    """The web app's address. `base_url` (else http://host:port) is where remote links point today;
+    `host`, `port` and `forge_app_id` are for the coming web app and issue panel."""
 
     model_config = _STRICT
     base_url: Annotated[str | None, AfterValidator(_check_url)] = None
@@ -124,7 +125,10 @@ class WebSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
-    """When the daemon syncs and publishes. `sync_cron` (5 fields), when set, replaces the interval."""
+    """When the coming daemon will sync and publish (validated now, not yet used by anything).
+
+    `sync_cron` (5 fields), when set, replaces the interval.
+    """
 
     model_config = _STRICT
     sync_cron: str | None = None
@@ -193,7 +197,7 @@ class Settings(_Sections):
         return self._token(self.jira.token_env)
 
     def confluence_token(self) -> str | None:
-        """The Confluence token from `$<confluence.token_env>` at load time."""
+        """The Confluence token from `$<confluence.token_env>` at load time (for the coming publisher)."""
         return self._token(self.confluence.token_env)
 
 

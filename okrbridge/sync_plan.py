@@ -66,11 +66,6 @@ class SyncPlan:
     skipped: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def value_questions(self) -> tuple[Question, ...]:
-        """The questions whose answers become values (counts, sums, issue states)."""
-        return tuple(q for q in self.questions if q.kind != "epics")
-
-    @property
     def epic_questions(self) -> tuple[Question, ...]:
         """The questions that find initiatives (epics) for KRs."""
         return tuple(q for q in self.questions if q.kind == "epics")
@@ -258,9 +253,3 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
         detail = replace(detail, kpi=plan.kpi, kpi_explanation=kpi_outcome.explanation)
         return Outcome(plan.subject_id, plan.subject_kind, kind, kpi_outcome.value, explanation=detail)
     return _fail(plan, f"{kind.value} sources are not synced from Jira", detail)
-
-
-def needs_value(plan: SubjectPlan) -> bool:
-    """Whether a sync writes a snapshot for this subject (manual ones only get initiatives)."""
-    return plan.source_kind is not SourceKind.MANUAL
-

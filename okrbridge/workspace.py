@@ -1,16 +1,17 @@
-"""The product's use cases over one configuration: the whole API the CLI, the web app and the scheduler call.
+"""The product's use cases over one configuration: the whole API the CLI calls, and the coming web
+app and scheduler will.
 
 A `Workspace` is the validated settings, the OKR catalog loaded from `okrs.toml` and the store. It
 is opened in one of two modes:
 
-- `mode="read"` (grades, history, the web app's pages): loads `okrs.toml` and checks that the
+- `mode="read"` (grades, history, the coming web app's pages): loads `okrs.toml` and checks that the
   database's schema is current, and writes nothing — no migration, no catalog record. A missing or
   old database is a `SchemaNotReady` error saying to run `okrbridge sync` first.
-- `mode="record"` (sync, check-in, the scheduler's jobs): loads `okrs.toml`, migrates the
+- `mode="record"` (sync, check-in, the coming scheduler's jobs): loads `okrs.toml`, migrates the
   database and records the catalog in it (new ids added, changed ones updated, removed ones
   archived), so the values written belong to the file as it is now.
 
-A long-running process (the web app, the daemon) opens its workspace once at start-up and shares
+A long-running process (the coming web app and daemon) opens its workspace once at start-up and shares
 it between requests and jobs: the Store is thread-safe and holds one connection pool. It sees
 `okrs.toml` as it was when opened; open a new workspace to pick up an edited file.
 
@@ -214,7 +215,7 @@ def kr_url(settings: Settings) -> Callable[[str], str]:
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
          only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None) -> SyncReport:
-    """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too)."""
+    """Run one sync of the workspace's catalog through `jira` (what a scheduled sync job calls too)."""
     ws.require_record_mode("sync")
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,

@@ -15,7 +15,7 @@ and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`
 (`okrbridge.store.tables`) stay inside the store.
 """
 
-from okrbridge.store.engine import make_engine, migrate
+from okrbridge.store.engine import make_engine
 from okrbridge.store.records import (
     CatalogChanges,
     CatalogConflict,
@@ -58,5 +58,4 @@ __all__ = [
     "UnknownRun",
     "UnknownSubject",
     "make_engine",
-    "migrate",
 ]

@@ -59,7 +59,7 @@ def test_manual_krs_without_initiatives_are_skipped() -> None:
 def test_initiatives_and_partial_credit_progress_are_planned() -> None:
     plan = plan_sync(_catalog())
     assert Question("epics", jql="issuetype = Epic AND labels = kr-K1") in plan.epic_questions
-    assert Question("epic_progress", keys=("ENG-1",)) in plan.value_questions
+    assert Question("epic_progress", keys=("ENG-1",)) in plan.questions
 
 
 def test_only_restricts_the_plan_to_named_subjects() -> None:
