@@ -1,4 +1,4 @@
-"""The real adapters to the outside systems (Jira today; Confluence comes with publishing).
+"""The real adapters to the outside systems: Jira and Confluence.
 
 Nothing in this package imports okrbridge: connectors take and return plain data.
 """

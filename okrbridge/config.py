@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,7 +30,9 @@ from pydantic import (
     model_validator,
 )
 
+from okrbridge.audiences import AUDIENCE_NAME, Audience, DetailLevel, Scope
 from okrbridge.catalog import bundled_sample
+from okrbridge.domain import EVERYONE, Level, SourceKind
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -125,15 +127,24 @@ class WebSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
-    """When the coming daemon will sync and publish (validated now, not yet used by anything).
+    """When the daemon syncs, publishes and checks for silent KRs, and how long its leader lease lasts.
 
-    `sync_cron` (5 fields), when set, replaces the interval.
+    The sync timetable is one of `sync_cron` (5 fields), `sync_every_minutes` (the default, 60) or
+    `sync_every_seconds` (short periods for trials and tests); intervals are counted from the Unix
+    epoch, so daemons on several hosts agree on when a period starts.
     """
 
     model_config = _STRICT
     sync_cron: str | None = None
     sync_every_minutes: int = Field(default=60, ge=1)
+    sync_every_seconds: int | None = Field(default=None, ge=1)
+    publish_after_sync: bool = True
     publish_every_minutes: int = Field(default=60, ge=1)
+    stale_check_every_minutes: int = Field(default=60, ge=1)
+    stale_after_days: float = Field(default=3, gt=0)
+    stale_after_days_by_source: dict[str, float] = Field(default_factory=dict)
+    checkin_cadence_days: float = Field(default=7, gt=0)
+    lease_seconds: int = Field(default=60, ge=2)
     timezone: str = "UTC"
 
     @field_validator("sync_cron")
@@ -154,12 +165,80 @@ class SchedulerSettings(BaseModel):
             raise ValueError(f"unknown timezone {value!r} (an IANA name such as Europe/Paris)") from error
         return value
 
+    @field_validator("stale_after_days_by_source")
+    @classmethod
+    def _jira_sources(cls, value: dict[str, float]) -> dict[str, float]:
+        """Keys are Jira-backed source kinds with positive day counts; manual KRs go by check-in cadence."""
+        jira_backed = [kind.value for kind in SourceKind if kind is not SourceKind.MANUAL]
+        for kind, days in value.items():
+            if kind == SourceKind.MANUAL.value:
+                raise ValueError("manual KRs and KPIs go stale by checkin_cadence_days, not here")
+            if kind not in jira_backed:
+                raise ValueError(f"unknown source kind {kind!r}; one of: {', '.join(jira_backed)}")
+            if not days > 0:
+                raise ValueError(f"{kind}: the number of days must be above 0, not {days}")
+        return value
+
     @model_validator(mode="after")
     def _one_timetable(self) -> Self:
-        """An explicit interval next to a cron expression is ambiguous, so it is refused."""
-        if self.sync_cron is not None and "sync_every_minutes" in self.model_fields_set:
-            raise ValueError("set sync_cron or sync_every_minutes, not both")
+        """Two sync timetables side by side are ambiguous, so they are refused."""
+        given = [name for name in ("sync_cron", "sync_every_minutes", "sync_every_seconds")
+                 if name in self.model_fields_set and getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"set one sync timetable, not {' and '.join(given)}")
         return self
+
+    def stale_after(self, kind: SourceKind) -> float:
+        """After how many days without a fresh value a KR or KPI of this source kind is stale."""
+        if kind is SourceKind.MANUAL:
+            return self.checkin_cadence_days
+        return self.stale_after_days_by_source.get(kind.value, self.stale_after_days)
+
+
+class AudienceSettings(BaseModel):
+    """One `[[audience]]`: who a status page or view is for and what it shows (see audiences)."""
+
+    model_config = _STRICT
+    name: str
+    title: str | None = Field(default=None, min_length=1)
+    groups: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    scope: Literal["company", "team", "level"] = "company"
+    team: str | None = Field(default=None, min_length=1)
+    level: Literal["company", "team", "individual"] | None = None
+    detail: Literal["summary", "detail"] = "summary"
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        """A name keys pages and labels, so it is lower-case letters, digits and dashes."""
+        if not AUDIENCE_NAME.match(value):
+            raise ValueError(f"{value!r} must be lower-case letters, digits and dashes, e.g. \"team-sales\"")
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _no_everyone(cls, value: list[str]) -> list[str]:
+        """Everyone is said by leaving groups empty; "everyone" among groups would be ambiguous."""
+        if EVERYONE in value:
+            raise ValueError(f"leave groups empty for everyone instead of listing {EVERYONE!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _scope_subject(self) -> Self:
+        """A team scope names its team, a level scope its level, and nothing else does."""
+        if (self.scope == "team") != (self.team is not None):
+            raise ValueError("set team exactly when scope = \"team\"")
+        if (self.scope == "level") != (self.level is not None):
+            raise ValueError("set level exactly when scope = \"level\"")
+        return self
+
+    def to_audience(self) -> Audience:
+        """The audience these settings declare; its title defaults from the scope."""
+        level = Level(self.level) if self.level is not None else None
+        title = self.title or {"company": "Company overview", "team": f"Team: {self.team}",
+                               "level": f"{self.level} objectives".capitalize()}[self.scope]
+        return Audience(self.name, title, tuple(self.groups), Scope(self.scope), DetailLevel(self.detail),
+                        team=self.team, level=level)
 
 
 class _Sections(BaseModel):
@@ -173,6 +252,18 @@ class _Sections(BaseModel):
     confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    audience: list[AudienceSettings] = Field(default_factory=list)
+
+    @field_validator("audience")
+    @classmethod
+    def _unique_audiences(cls, value: list[AudienceSettings]) -> list[AudienceSettings]:
+        """Names key the pages and titles must be unique in a space, so neither repeats."""
+        for what, keys in (("name", [a.name for a in value]),
+                           ("title", [a.to_audience().title for a in value])):
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                raise ValueError(f"audience {what} used more than once: {', '.join(repeated)}")
+        return value
 
 
 class _ConfigFile(_Sections):
@@ -199,6 +290,10 @@ class Settings(_Sections):
     def confluence_token(self) -> str | None:
         """The Confluence token from `$<confluence.token_env>` at load time (for the coming publisher)."""
         return self._token(self.confluence.token_env)
+
+    def audiences(self) -> tuple[Audience, ...]:
+        """The configured `[[audience]]` entries (empty: views use `audiences.default_audiences`)."""
+        return tuple(a.to_audience() for a in self.audience)
 
 
 def _secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -228,7 +323,11 @@ def _allowed(section: tuple[Any, ...]) -> list[str]:
     """The keys the file may hold at a section path (top level for ())."""
     model: type[BaseModel] = _ConfigFile
     for part in section:
+        if isinstance(part, int):  # an entry of an array of tables such as [[audience]]
+            continue
         inner = model.model_fields[part].annotation
+        if get_origin(inner) is list:
+            inner = get_args(inner)[0]
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             return []
         model = inner

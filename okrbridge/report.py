@@ -213,3 +213,13 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading]], pe
                  for kpi in catalog.kpis)
     return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),
                         tuple(objectives), kpis)
+
+
+def trend_points(readings: Sequence[Reading], cycle: Period, period: Period,
+                 as_of: datetime) -> list[tuple[datetime, float]]:
+    """The `(taken_at, value)` points, in time order, that a KR's grade for `period` is drawn from:
+    its readings inside its objective's `cycle`, before the earlier of the two ends and not after
+    `as_of` (a report's cut-off). The trend a view charts and the forecast fits are these."""
+    _, points = _latest(readings, not_before=cycle.starts_at, before=min(period.ends_at, cycle.ends_at),
+                        until=as_of)
+    return points

@@ -29,6 +29,10 @@ Progress = Callable[[int, int], None]
 """Called with (questions answered, questions in all) as answers arrive."""
 
 
+class LeadershipLost(RuntimeError):
+    """The daemon running this sync lost its leader lease before writing; another daemon leads now."""
+
+
 @dataclass(frozen=True)
 class LinkOptions:
     """Remote links written on epics: on by default, pointing at the KR's page or dashboard."""
@@ -207,8 +211,14 @@ def global_link_id(kr_id: str) -> str:
 def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
-             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SyncReport:
-    """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring."""
+             now: Callable[[], datetime] = lambda: datetime.now(UTC),
+             still_leader: Callable[[], bool] | None = None) -> SyncReport:
+    """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring.
+
+    `still_leader` (the daemon's lease check) is asked right before the write phase; when it
+    says no, nothing of the run is written (the run itself is closed as failed) and
+    LeadershipLost is raised.
+    """
     bands = bands or Bands()
     links = links or LinkOptions()
     started = now()
@@ -248,6 +258,8 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
         report.retries = jira.stats.retries - retries_before
         report.finished_at = now()
         report.duration_seconds = time.monotonic() - wall
+        if still_leader is not None and not still_leader():
+            raise LeadershipLost("lost the leader lease before writing: another daemon leads now")
         written = True  # from here on the store marks the run failed itself if the write fails
         store.write_run_results(
             run_id, snapshots=snapshots, failures=failures, initiatives=initiatives,

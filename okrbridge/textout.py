@@ -15,7 +15,7 @@ from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport
 from okrbridge.store import Snapshot
 
 
-def _num(value: float | None, unit: str = "") -> str:
+def format_value(value: float | None, unit: str = "") -> str:
     """A value with its unit: `$400`, `2.31 %`, `17`; `—` when there is none."""
     if value is None:
         return "—"
@@ -43,7 +43,7 @@ def _grade(value: str, score: float | None, status: str, pace: str) -> str:
 def _kr_lines(kr: KrGrade) -> list[str]:
     """A key result row with its full title, then how and when its value was obtained."""
     how = kr.explanation.describe() if kr.explanation is not None else "no value yet"
-    numbers = _grade(_num(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
+    numbers = _grade(format_value(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
     return [f"  {kr.id:<12}{numbers}{kr.title}", f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
 
 
@@ -57,7 +57,7 @@ def _objective_lines(objective: ObjectiveGrade) -> list[str]:
 
 def _kpi_line(kpi: KpiGrade) -> str:
     """One KPI row."""
-    return (f"  {kpi.id:<12}{_grade(_num(kpi.value, kpi.unit), kpi.score, kpi.status.value, '')}"
+    return (f"  {kpi.id:<12}{_grade(format_value(kpi.value, kpi.unit), kpi.score, kpi.status.value, '')}"
             f"{kpi.name}, as of {_day(kpi.as_of)}")
 
 
@@ -79,7 +79,8 @@ def report_text(report: PeriodReport) -> str:
 def snapshot_line(snapshot: Snapshot, score: float | None) -> str:
     """One snapshot: when, value, its `score` (from `grading.score_of`), and how the value was obtained."""
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
-    return (f"{snapshot.subject_id}  {snapshot.taken_at:%Y-%m-%d %H:%M}  value {_num(snapshot.value):>10}  "
+    value = format_value(snapshot.value)
+    return (f"{snapshot.subject_id}  {snapshot.taken_at:%Y-%m-%d %H:%M}  value {value:>10}  "
             f"score {_score(score)} {snapshot.source_kind}{run}  {snapshot.explanation.describe()}")
 
 

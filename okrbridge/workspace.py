@@ -28,16 +28,21 @@ from typing import Literal, NamedTuple
 
 from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
+from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, check_catalog_file, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind
 from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
+from okrbridge.page_spec import PageSpec
+from okrbridge.pages import period_views, publish_periods, render_pages
 from okrbridge.report import PeriodReport, grade_period
-from okrbridge.store import Snapshot, Store, UnknownSubject
+from okrbridge.staleness import SilenceVerdict, find_silence
+from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
 from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
 from okrbridge.sync import dry_run as plan_only
+from okrbridge.views import ViewData
 
 Mode = Literal["read", "record"]
 """How a workspace is opened: "read" writes nothing; "record" migrates and records the catalog."""
@@ -214,13 +219,17 @@ def kr_url(settings: Settings) -> Callable[[str], str]:
 
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
-         only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None) -> SyncReport:
-    """Run one sync of the workspace's catalog through `jira` (what a scheduled sync job calls too)."""
+         only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None,
+         still_leader: Callable[[], bool] | None = None) -> SyncReport:
+    """Run one sync of the workspace's catalog through `jira` (the daemon's sync job calls this too).
+
+    `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
+    """
     ws.require_record_mode("sync")
     links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
-                    now=now or (lambda: datetime.now(UTC)))
+                    now=now or (lambda: datetime.now(UTC)), still_leader=still_leader)
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:
@@ -248,3 +257,41 @@ def sync_summary(report: SyncReport) -> str:
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
     return "\n".join(lines)
+
+
+def audiences(ws: Workspace) -> tuple[Audience, ...]:
+    """The configured `[[audience]]` entries, or the defaults made from the catalog."""
+    return resolve_audiences(ws.settings.audiences(), ws.catalog)
+
+
+def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
+    """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
+    readings = ws.store.readings(until=period.ends_at)
+    report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands,
+                          pace_tolerance=ws.settings.grading.pace_tolerance)
+    initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}
+    return ViewData(ws.catalog, report, readings, initiatives, ws.store.subject_states())
+
+
+def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
+    """The Confluence page tree for every published period (see pages.publish_periods) as of `now`."""
+    chosen = audiences(ws)
+    periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
+    return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
+                        jira_url=ws.settings.jira.url)
+
+
+def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[SilenceVerdict, SilenceChanges]:
+    """Mark stale every KR and KPI with no fresh value for longer than `[scheduler]` allows.
+
+    A value is fresh when a snapshot or check-in was taken, or a sync last confirmed it. Marks
+    it set itself are lifted once a value arrives; a sync failure's stale mark is left alone.
+    """
+    moment = now or datetime.now(UTC)
+    last = last_value_times(ws.store)
+    for subject_id, state in ws.store.subject_states().items():
+        confirmed = state.last_success_at
+        if confirmed is not None and (subject_id not in last or confirmed > last[subject_id]):
+            last[subject_id] = confirmed
+    verdict = find_silence(ws.catalog, ws.loaded.calendar, last, moment, ws.settings.scheduler.stale_after)
+    return verdict, mark_silence(ws.store, verdict.silent, verdict.heard)

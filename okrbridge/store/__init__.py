@@ -1,4 +1,5 @@
-"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives.
+"""Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives,
+and the daemons' leader lease.
 
 Use it through `Store`:
 
@@ -16,6 +17,7 @@ and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`
 """
 
 from okrbridge.store.engine import make_engine
+from okrbridge.store.lease import DAEMON_LEASE, Lease, acquire_lease, current_lease, release_lease
 from okrbridge.store.records import (
     CatalogChanges,
     CatalogConflict,
@@ -35,20 +37,24 @@ from okrbridge.store.records import (
     UnknownSubject,
 )
 from okrbridge.store.repository import Store
+from okrbridge.store.silence import SilenceChanges, last_value_times, mark_silence
 from okrbridge.store.tables import RunStatus, SubjectKind
 
 __all__ = [
+    "DAEMON_LEASE",
     "CatalogChanges",
     "CatalogConflict",
     "CatalogItem",
     "Failure",
     "Initiative",
     "InitiativeRecord",
+    "Lease",
     "NewSnapshot",
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",
     "SchemaNotReady",
+    "SilenceChanges",
     "Snapshot",
     "Store",
     "StoreError",
@@ -57,5 +63,10 @@ __all__ = [
     "SyncRun",
     "UnknownRun",
     "UnknownSubject",
+    "acquire_lease",
+    "current_lease",
+    "last_value_times",
     "make_engine",
+    "mark_silence",
+    "release_lease",
 ]

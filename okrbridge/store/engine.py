@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -116,10 +116,22 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+_MIGRATION_LOCK_KEY = 0x6F6B72_6D6967
+"""PostgreSQL advisory lock id that serialises migrations ("okr" "mig" in hex)."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision` (default: the newest) in one transaction."""
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
+    """Upgrade the database to `revision` (default: the newest) in one transaction.
+
+    Processes starting together (two daemons on two hosts) take turns: the second waits for the
+    first's migration to commit, then finds nothing left to do.
+    """
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(connection), revision)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -215,3 +215,19 @@ class InitiativeRow(StoreModel, table=True):
     last_sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
     synced_at: datetime = Field(sa_type=UTCDateTime)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LeaderLeaseRow(StoreModel, table=True):
+    """Who leads the daemons sharing this database, until when: one row per lease name.
+
+    A daemon holds the lease while `expires_at` is in the future and it keeps renewing it; any
+    other daemon may take it once it has expired (see `okrbridge.store.lease`).
+    """
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True)
+    owner: str
+    acquired_at: datetime = Field(sa_type=UTCDateTime)
+    renewed_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from okrbridge.catalog import bundled_sample
-from okrbridge.config import ConfigError, Settings, default_settings, load_settings
+from okrbridge.config import AudienceSettings, ConfigError, Settings, default_settings, load_settings
+from okrbridge.domain import SourceKind
 
 Write = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
@@ -205,7 +206,26 @@ def test_sync_cron_replaces_the_interval_but_not_both(write: Write) -> None:
     scheduler = load_settings(path, {}).scheduler
     assert (scheduler.sync_cron, scheduler.timezone) == ("0 6-20 * * mon-fri", "Europe/Paris")
     both = write('[scheduler]\nsync_cron = "0 * * * *"\nsync_every_minutes = 5\n', "b.toml")
-    assert config_error(both) == [f"{both}: scheduler: set sync_cron or sync_every_minutes, not both"]
+    assert config_error(both) == [
+        f"{both}: scheduler: set one sync timetable, not sync_cron and sync_every_minutes"]
+    seconds = write('[scheduler]\nsync_every_seconds = 2\nsync_every_minutes = 5\n', "c.toml")
+    assert config_error(seconds) == [
+        f"{seconds}: scheduler: set one sync timetable, not sync_every_minutes and sync_every_seconds"]
+
+
+def test_stale_thresholds_are_per_jira_source_kind_and_manual_goes_by_cadence(write: Write) -> None:
+    path = write('[scheduler]\nstale_after_days = 2\nstale_after_days_by_source = { milestone = 14 }\n'
+                 'checkin_cadence_days = 10\n', "a.toml")
+    scheduler = load_settings(path, {}).scheduler
+    assert [scheduler.stale_after(kind) for kind in (SourceKind.JQL_COUNT, SourceKind.MILESTONE,
+                                                      SourceKind.MANUAL)] == [2, 14, 10]
+    manual = write('[scheduler]\nstale_after_days_by_source = { manual = 3 }\n', "b.toml")
+    assert config_error(manual) == [f"{manual}: scheduler.stale_after_days_by_source: manual KRs and KPIs "
+                                    "go stale by checkin_cadence_days, not here"]
+    unknown = write('[scheduler]\nstale_after_days_by_source = { jql = 3 }\n', "c.toml")
+    assert config_error(unknown) == [
+        f"{unknown}: scheduler.stale_after_days_by_source: unknown source kind 'jql'; one of: "
+        "jql_count, jql_ratio, jql_sum, kpi, milestone"]
 
 
 def test_cron_and_timezone_are_checked(write: Write) -> None:
@@ -236,5 +256,8 @@ def test_example_config_mentions_every_setting() -> None:
         if name in sections:
             assert f"[{name}]" in text
             assert all(f"{key} =" in text for key in value), name
+        elif name == "audience":  # an array of tables, empty by default: its keys are documented
+            assert "[[audience]]" in text
+            assert all(f"{key} =" in text for key in AudienceSettings.model_fields), name
         else:
             assert f"{name} =" in text, name

@@ -16,7 +16,8 @@ from okrbridge.store import Store
 from okrbridge.store.engine import MIGRATIONS_DIR
 from okrbridge.store.tables import StoreModel
 
-STORE_TABLES = {"objective", "key_result", "kpi", "snapshot", "sync_run", "subject_state", "initiative"}
+STORE_TABLES = {"objective", "key_result", "kpi", "snapshot", "sync_run", "subject_state", "initiative",
+                "leader_lease"}
 
 
 def schema_drift(engine: Engine) -> list[object]:
@@ -43,7 +44,8 @@ def test_migrating_an_up_to_date_database_changes_nothing(store: Store) -> None:
     store.migrate()
 
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert versions == ["0003_leader_lease"]
     assert schema_drift(store.engine) == []
 
 

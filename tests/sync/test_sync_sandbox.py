@@ -9,6 +9,7 @@ import requests
 
 from okrbridge.domain import SourceKind
 from okrbridge.explanation import JqlCount
+from okrbridge.sync import LeadershipLost
 from okrbridge.workspace import grades, jira_connection, resolve_period, sync
 from sandbox.server import SandboxServer
 from tests.okr_files import BUGS_DONE, two_kr_okrs
@@ -138,3 +139,15 @@ def test_an_unreachable_jira_fails_the_run_and_keeps_every_snapshot(
     assert set(report.stale) == {s for s, snaps in before.items() if snaps and s in report.failed}
     assert all("127.0.0.1" in reason for reason in report.failed.values())
     assert {subject: dead.store.history(subject) for subject in subjects} == before
+
+
+def test_a_sync_whose_daemon_lost_the_lease_writes_no_values_and_closes_its_run(
+        cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
+    ws = make_workspace(cloud_sandbox, two_kr_okrs())
+    with jira_connection(ws.settings) as jira, pytest.raises(LeadershipLost):
+        sync(ws, jira, still_leader=lambda: False)
+    assert ws.store.latest_snapshot("ENG-9.1") is None
+    [run] = ws.store.runs()
+    assert run.status == "failed" and "lost the leader lease" in str(run.errors)
+    with jira_connection(ws.settings) as jira:
+        assert sync(ws, jira, still_leader=lambda: True).synced == ["ENG-9.1", "ENG-9.2"]
