@@ -4,7 +4,7 @@ The sync builds an `Explanation` for every value it stores (which JQLs, what the
 field was summed, which issue was checked, where and when Jira answered); a check-in is explained
 by its note and author. The store keeps it as JSON (`to_dict` / `from_dict`, which also reads rows
 written before this type existed), and every renderer — the grade report, the terminal, history
-JSON, the coming views — reads the same fields and calls `describe()` for the human line instead
+JSON, the views and status pages — reads the same fields and calls `describe()` for the human line instead
 of guessing at dict keys. Pure: no IO.
 """
 

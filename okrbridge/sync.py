@@ -1,6 +1,6 @@
 """The sync worker: ask Jira, compute values and scores, store one snapshot per KR/KPI per run.
 
-`run_sync` is what `okrbridge sync` calls through `workspace.sync` (the coming daemon will too). It plans the
+`run_sync` is what `okrbridge sync` and the daemon's sync job call through `workspace.sync`. It plans the
 distinct questions (see sync_plan), asks them concurrently through a bounded pool, evaluates every
 KR/KPI, and writes the run — snapshots, stale marks, initiatives — in one transaction. A question
 Jira refuses (a bad JQL, a dead server after retries) fails only the KRs that asked it: they keep

@@ -1,5 +1,5 @@
-"""The product's use cases over one configuration: the whole API the CLI calls, and the coming web
-app and scheduler will.
+"""The product's use cases over one configuration: the whole API the CLI and the daemon call, and the
+coming web app will.
 
 A `Workspace` is the validated settings, the OKR catalog loaded from `okrs.toml` and the store. It
 is opened in one of two modes:
@@ -7,13 +7,13 @@ is opened in one of two modes:
 - `mode="read"` (grades, history, the coming web app's pages): loads `okrs.toml` and checks that the
   database's schema is current, and writes nothing — no migration, no catalog record. A missing or
   old database is a `SchemaNotReady` error saying to run `okrbridge sync` first.
-- `mode="record"` (sync, check-in, the coming scheduler's jobs): loads `okrs.toml`, migrates the
+- `mode="record"` (sync, check-in, the daemon's jobs): loads `okrs.toml`, migrates the
   database and records the catalog in it (new ids added, changed ones updated, removed ones
   archived), so the values written belong to the file as it is now.
 
-A long-running process (the coming web app and daemon) opens its workspace once at start-up and shares
+A long-running process (the daemon, the coming web app) opens its workspace once at start-up and shares
 it between requests and jobs: the Store is thread-safe and holds one connection pool. It sees
-`okrs.toml` as it was when opened; open a new workspace to pick up an edited file.
+`okrs.toml` as it was when opened; the daemon's `CatalogKeeper` swaps in an edited file between jobs.
 
 Scores are never read from the store: `score_of` derives them from the stored value and the
 catalog's current measure (`grading.score_of`), for grades, history and remote links alike.
