@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any, Literal
@@ -42,6 +43,7 @@ from connectors.jira_models import (
     Aggregate,
     Deployment,
     Epic,
+    EpicsFound,
     IssueState,
     JiraAuthError,
     JiraError,
@@ -61,6 +63,7 @@ __all__ = [
     "Aggregate",
     "Deployment",
     "Epic",
+    "EpicsFound",
     "IssueState",
     "JiraAuthError",
     "JiraConnection",
@@ -239,28 +242,41 @@ class JiraConnection:
         return IssueState(key=str(data.get("key") or key), summary=summary, status=status,
                           status_category=category, done=category == DONE_CATEGORY)
 
-    def epics(self, jql: str | None = None, keys: Sequence[str] = ()) -> list[Epic]:
+    def epics(self, jql: str | None = None, keys: Sequence[str] = ()) -> EpicsFound:
         """The epics matching `jql` plus the epics named in `keys` (each once, in the order found).
 
-        Keys are asked in batches of `key in (...)`; Jira rejects the whole batch (JqlError) if one
-        key does not exist.
+        Keys are asked in batches of `key in (...)`. Jira refuses a whole batch when one key does not
+        exist; the keys its messages name are then left out and the rest asked again, so one deleted
+        epic neither hides the others nor fails the KR: it comes back in `missing`.
         """
-        queries: list[str] = []
-        if jql and jql.strip():
-            queries.append(jql.strip())
-        checked = [check_key(k) for k in keys]
-        for start in range(0, len(checked), KEYS_PER_QUERY):
-            queries.append(f"key in ({', '.join(checked[start:start + KEYS_PER_QUERY])})")
         found: dict[str, Epic] = {}
-        for query in queries:
-            for issue in self.issues(query, ["summary", "status"]):
-                key = str(issue.get("key", ""))
-                if not key or key in found:
-                    continue
-                summary, status, category = _status_fields(issue)
-                found[key] = Epic(key=key, summary=summary, status=status, status_category=category,
-                                  done=category == DONE_CATEGORY, url=self.browse_url(key))
-        return list(found.values())
+        if jql and jql.strip():
+            self._collect_epics(jql.strip(), found)
+        checked = list(dict.fromkeys(check_key(k) for k in keys))
+        missing: list[str] = []
+        for start in range(0, len(checked), KEYS_PER_QUERY):
+            batch = checked[start:start + KEYS_PER_QUERY]
+            while batch:
+                try:
+                    self._collect_epics(f"key in ({', '.join(batch)})", found)
+                    break
+                except JqlError as exc:
+                    unknown = _keys_refused(exc, batch)
+                    if not unknown:
+                        raise
+                    missing += unknown
+                    batch = [k for k in batch if k not in unknown]
+        return EpicsFound(epics=tuple(found.values()), missing=tuple(missing))
+
+    def _collect_epics(self, query: str, found: dict[str, Epic]) -> None:
+        """Add the issues matching `query` to `found` (first one found per key wins)."""
+        for issue in self.issues(query, ["summary", "status"]):
+            key = str(issue.get("key", ""))
+            if not key or key in found:
+                continue
+            summary, status, category = _status_fields(issue)
+            found[key] = Epic(key=key, summary=summary, status=status, status_category=category,
+                              done=category == DONE_CATEGORY, url=self.browse_url(key))
 
     def epic_progress(self, key: str) -> Progress:
         """How many of the epic's children are done, out of how many: two counts, no issue fetched."""
@@ -322,6 +338,15 @@ def _check_jql(jql: str) -> str:
     if not isinstance(jql, str) or not jql.strip():
         raise ValueError("a non-empty JQL is required")
     return jql.strip()
+
+
+_REFUSED_KEY = re.compile(r"key '([^']+)'", re.IGNORECASE)
+
+
+def _keys_refused(error: JqlError, batch: Sequence[str]) -> list[str]:
+    """The keys of `batch` that Jira's messages name as unknown ("An issue with key 'X' does not exist")."""
+    named = {m.upper() for message in error.messages for m in _REFUSED_KEY.findall(message)}
+    return [key for key in batch if key.upper() in named]
 
 
 def _number(value: Any) -> float | None:

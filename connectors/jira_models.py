@@ -50,6 +50,18 @@ class Epic:
 
 
 @dataclass(frozen=True)
+class EpicsFound:
+    """The epics behind a KR's initiatives, and the keys it names that Jira does not know.
+
+    `missing` holds the named keys Jira refused as nonexistent (deleted, moved, or not visible to
+    the bot); the epics that do exist are still found.
+    """
+
+    epics: tuple[Epic, ...]
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Progress:
     """Children of an epic: how many are in the Done category out of how many in all."""
 

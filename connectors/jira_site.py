@@ -183,7 +183,7 @@ class JiraSite:
         status = response.status_code
         request_url = response.url or (response.request.url if response.request is not None else "")
         url = safe_url(request_url or self.url)
-        messages = _error_messages(response)
+        messages = error_messages(response)
         if status in (401, 403):
             denied = response.headers.get("X-Authentication-Denied-Reason")
             if denied:
@@ -250,8 +250,11 @@ def expect_key(data: Any, name: str, url: str, *, what: str) -> Any:
     raise JiraError(None, [f"unexpected answer: no {name!r} in a {shape}"], url, context=what)
 
 
-def _error_messages(response: requests.Response) -> list[str]:
-    """Jira's `errorMessages` and `errors` values; else the reason phrase (HTML bodies are not shown)."""
+def error_messages(response: requests.Response) -> list[str]:
+    """Jira's `errorMessages`, `errors` and `warningMessages`; else the reason phrase (HTML is not shown).
+
+    Each key may be missing: Jira sends `errors` only from some resources, and proxies send neither.
+    """
     messages: list[str] = []
     try:
         body = response.json()
@@ -268,6 +271,10 @@ def _error_messages(response: requests.Response) -> list[str]:
             messages.extend(f"{k}: {v}" for k, v in errors.items() if v)
         elif isinstance(errors, list):
             messages.extend(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+        # Jira may add warnings beside (or instead of) the errors, e.g. a value that matches no user.
+        warnings = body.get("warningMessages")
+        if isinstance(warnings, list):
+            messages.extend(f"warning: {w}" for w in warnings if w)
         if not messages and body.get("message"):
             messages.append(str(body["message"]))
     elif (response.headers.get("Content-Type", "").startswith("text/plain") and response.text

@@ -110,6 +110,7 @@ class JiraSettings(_TokenEnv):
 class ConfluenceSettings(_TokenEnv):
     """Where status pages will be published: read and validated now, used by the coming publisher."""
 
+    deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     space: str = Field(default="OKR", min_length=1)
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_CONFLUENCE_TOKEN"
     parent_title: str | None = None

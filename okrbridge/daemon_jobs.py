@@ -16,7 +16,7 @@ from typing import Literal
 
 from connectors.jira import JiraConnection
 from okrbridge.catalog import CatalogError, load_catalog
-from okrbridge.workspace import Workspace, check_silence
+from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
 from okrbridge.workspace import sync as sync_workspace
 
 log = logging.getLogger("okrbridge.daemon")
@@ -50,16 +50,19 @@ def sync_job(ws: Workspace, jira: JiraConnection, still_leader: Callable[[], boo
 
 
 def publish_job(ws: Workspace) -> JobOutcome:
-    """Publish the Confluence pages through `okrbridge.workspace.publish`, when Confluence is configured."""
+    """Publish the Confluence status pages (only what changed), when Confluence is configured."""
     if not ws.settings.confluence.url:
         return JobOutcome("skipped", "publishing not configured (confluence.url is unset)")
+    confluence = confluence_connection(ws.settings)
     try:
-        # imported here: publishing is an optional part of the build, and the daemon runs without it
-        from okrbridge.workspace import publish  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return JobOutcome("skipped", "publishing is not part of this build")
-    result = publish(ws)
-    return JobOutcome("succeeded", str(result) if result is not None else "")
+        report = publish(ws, confluence)
+    finally:
+        confluence.close()
+    counts = " ".join(f"{outcome}={n}" for outcome, n in sorted(report.counts().items()))
+    if report.failed:
+        failed = ",".join(page.key for page in report.failed)
+        return JobOutcome("failed", f"{counts} failures={failed}")
+    return JobOutcome("succeeded", counts)
 
 
 def stale_job(ws: Workspace) -> JobOutcome:

@@ -1,12 +1,13 @@
 """The sync worker: ask Jira, compute values and scores, store one snapshot per KR/KPI per run.
 
-`run_sync` is what `okrbridge sync` and the daemon's sync job call through `workspace.sync`. It plans the
+`run_sync` is what the CLI's `okrbridge sync` and the scheduler's sync job both call. It plans the
 distinct questions (see sync_plan), asks them concurrently through a bounded pool, evaluates every
 KR/KPI, and writes the run — snapshots, stale marks, initiatives — in one transaction. A question
 Jira refuses (a bad JQL, a dead server after retries) fails only the KRs that asked it: they keep
-their last good snapshot and are marked stale with Jira's message. Remote links on the epics are
-written afterwards, so they show the values that were stored, scored by `grading.score_of` as
-every other renderer scores them.
+their last good snapshot and are marked stale with Jira's message. A refused credential (401/403)
+is different: it would fail every KR the same way, so it aborts the run (`SyncAborted`) and every
+snapshot stays as it was. Remote links on the epics are brought in line before the run is stored,
+showing the scores being stored, so the run's request figure counts their traffic too.
 """
 
 from __future__ import annotations
@@ -17,28 +18,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
-from connectors.jira import JiraConnection, JiraError
-from okrbridge.domain import Catalog, KeyResult, SourceKind
+from connectors.jira_models import JiraAuthError, JiraError
+from okrbridge.domain import Catalog, SourceKind
 from okrbridge.grading import Bands, score_of
 from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
+from okrbridge.sync_links import link_owner
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
+from okrbridge.sync_ports import SyncJira
+from okrbridge.sync_remote_links import BASE_URL_MISSING, LinkOptions, update_links, wanted_links
 
 Progress = Callable[[int, int], None]
 """Called with (questions answered, questions in all) as answers arrive."""
 
 
+class SyncAborted(Exception):
+    """Jira refused the credentials: the run stopped, was recorded failed, and stored nothing."""
+
+
 class LeadershipLost(RuntimeError):
     """The daemon running this sync lost its leader lease before writing; another daemon leads now."""
-
-
-@dataclass(frozen=True)
-class LinkOptions:
-    """Remote links written on epics: on by default, pointing at the KR's page or dashboard."""
-
-    enabled: bool = True
-    url_for: Callable[[str], str] = lambda kr_id: f"okrbridge:kr/{kr_id}"
 
 
 @dataclass
@@ -56,7 +56,9 @@ class SyncReport:
     failed: dict[str, str] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
     initiatives: int = 0
+    links_skipped: str | None = None
     links_written: int = 0
     links_removed: int = 0
     link_errors: dict[str, str] = field(default_factory=dict)
@@ -80,8 +82,11 @@ class SyncReport:
         return data
 
 
-def _ask(jira: JiraConnection, question: Question) -> Answer:
-    """Ask Jira one question; Jira's refusal becomes the answer's error, not an exception."""
+def _ask(jira: SyncJira, question: Question) -> Answer:
+    """Ask Jira one question; Jira's refusal becomes the answer's error, not an exception.
+
+    A refused credential or permission (JiraAuthError) is raised instead: it is no KR's fault.
+    """
     try:
         if question.kind == "count":
             return Answer(jira.count(question.jql))
@@ -92,14 +97,19 @@ def _ask(jira: JiraConnection, question: Question) -> Answer:
         if question.kind == "epics":
             return Answer(jira.epics(jql=question.jql or None, keys=question.keys))
         return Answer(dataclasses.asdict(jira.epic_progress(question.keys[0])))
+    except JiraAuthError:
+        raise
     except JiraError as exc:
         return Answer(error=str(exc))
 
 
-def ask_all(jira: JiraConnection, questions: Iterable[Question], *, max_concurrency: int,
+def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: int,
             progress: Progress | None = None, done_before: int = 0, total: int | None = None,
             ) -> dict[Question, Answer]:
-    """Ask every question through a pool of at most `max_concurrency` requests in flight."""
+    """Ask every question through a pool of at most `max_concurrency` requests in flight.
+
+    A JiraAuthError from any question cancels the questions not yet started and is raised.
+    """
     pending = list(questions)
     answers: dict[Question, Answer] = {}
     if not pending:
@@ -107,15 +117,19 @@ def ask_all(jira: JiraConnection, questions: Iterable[Question], *, max_concurre
     total = total if total is not None else len(pending)
     with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="sync") as pool:
         futures = {pool.submit(_ask, jira, q): q for q in pending}
-        for number, future in enumerate(as_completed(futures), start=done_before + 1):
-            answers[futures[future]] = future.result()
-            if progress:
-                progress(number, total)
+        try:
+            for number, future in enumerate(as_completed(futures), start=done_before + 1):
+                answers[futures[future]] = future.result()
+                if progress:
+                    progress(number, total)
+        except JiraAuthError:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return answers
 
 
 def _score(catalog: Catalog, outcome: Outcome) -> float | None:
-    """The score of a fresh value, kept with the snapshot as a record of what it scored when written."""
+    """The score of a fresh value (`grading.score_of`), kept with the snapshot as a record of it."""
     subject = catalog.kpi(outcome.subject_id) if outcome.subject_kind == "kpi" \
         else catalog.key_result(outcome.subject_id)
     return score_of(subject, outcome.value, outcome.explanation) if subject else None
@@ -159,7 +173,7 @@ def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
         if answer is None or not answer.ok:
             continue
         resolved.add(subject.subject_id)
-        for epic in answer.value:
+        for epic in answer.value.epics:
             counts = progress.get(epic.key)
             done = total = 0
             if counts is not None and counts.ok:
@@ -197,27 +211,51 @@ def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
     return snapshots, failures
 
 
-def link_title(kr: KeyResult, score: float | None, status: str) -> str:
-    """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`."""
-    grade = "no value yet" if score is None else f"{score:.2f} {status}"
-    return f"KR {kr.id} · {kr.title} · {grade}"
+def _initiative_outcomes(plan: SyncPlan, answers: Mapping[Question, Answer], resolved: set[str],
+                         report: SyncReport) -> None:
+    """Note in the report what the initiatives questions said beside the values.
+
+    An epic key Jira does not know is a warning (the other epics are kept). An initiatives query
+    Jira refused fails a KR only when no value of it was stored this run: a KR that appears as
+    synced is never also counted failed; its links and stored epics are then left as they were.
+    """
+    for subject in plan.subjects:
+        if subject.initiatives is None:
+            continue
+        answer = answers[subject.initiatives]
+        if subject.subject_id in resolved:
+            missing = answer.value.missing
+            if missing:
+                report.warnings[subject.subject_id] = (
+                    f"initiatives: no epic {', '.join(missing)} in Jira (deleted, moved, or not visible to "
+                    f"okrbridge's account); the other epics are kept — remove the key from okrs.toml")
+        elif subject.subject_id in report.synced:
+            report.warnings[subject.subject_id] = f"initiatives not updated: {answer.error}"
+        else:
+            report.failed.setdefault(subject.subject_id, f"initiatives: {answer.error}")
 
 
-def global_link_id(kr_id: str) -> str:
-    """The remote link's globalId: one per KR on each epic, so a re-sync updates it in place."""
-    return f"okrbridge:kr={kr_id}"
+def _abort(store: Store, run_id: int, exc: JiraAuthError, auth_hint: str,
+           now: Callable[[], datetime]) -> NoReturn:
+    """Record the run failed with one message naming what to fix, and raise it as SyncAborted."""
+    message = f"sync aborted, nothing stored: Jira refused okrbridge's credentials: {exc}; {auth_hint}"
+    store.finish_run(run_id, status="failed", finished_at=now(), counts={},
+                     errors=[{"subject": None, "error": message}])
+    raise SyncAborted(message) from exc
 
 
-def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concurrency: int = 8,
+def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
+             auth_hint: str = "check the Jira credentials in the config and the environment",
              now: Callable[[], datetime] = lambda: datetime.now(UTC),
              still_leader: Callable[[], bool] | None = None) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring.
 
-    `still_leader` (the daemon's lease check) is asked right before the write phase; when it
-    says no, nothing of the run is written (the run itself is closed as failed) and
-    LeadershipLost is raised.
+    Raises SyncAborted (its text: Jira's refusal and `auth_hint`, never a secret) on a 401 or 403.
+    `still_leader` (the daemon's lease check) is asked right before the first write (the remote
+    links) and again before the store write; when it says no, nothing more of the run is written
+    (the run itself is closed as failed) and LeadershipLost is raised.
     """
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -227,7 +265,11 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
     requests_before, retries_before = jira.stats.requests, jira.stats.retries
-    deployment = jira.deployment
+    try:
+        deployment = jira.deployment  # may probe serverInfo, which a bad credential is refused too
+    except JiraAuthError as exc:
+        unknown_run = store.start_run(deployment=None, dry_run=False, started_at=started)
+        _abort(store, unknown_run, exc, auth_hint, now)
     run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
                         planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
@@ -235,7 +277,8 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
     written = False
     try:
         answers = ask_all(jira, plan.questions, max_concurrency=max_concurrency, progress=progress)
-        epic_keys = sorted({e.key for q in plan.epic_questions if answers[q].ok for e in answers[q].value})
+        epic_keys = sorted({e.key for q in plan.epic_questions if answers[q].ok
+                            for e in answers[q].value.epics})
         asked_progress = {q.keys[0]: a for q, a in answers.items() if q.kind == "epic_progress"}
         extra = [Question("epic_progress", keys=(k,)) for k in epic_keys if k not in asked_progress]
         report.questions += len(extra)
@@ -248,26 +291,40 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
         outcomes = _evaluate_all(plan, answers, store, base_detail)
         initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
         snapshots, failures = _records(catalog, outcomes, taken_at, report)
-        for subject in plan.subjects:
-            if subject.initiatives is not None and subject.subject_id not in resolved_krs:
-                answer = answers[subject.initiatives]
-                report.failed.setdefault(subject.subject_id, f"initiatives: {answer.error}")
+        _initiative_outcomes(plan, answers, resolved_krs, report)
         report.initiatives = len(initiatives)
-        previous_links = {kr: {i.epic_key for i in store.initiatives_for(kr)} for kr in resolved_krs}
+        owned = link_owner(catalog, resolved_krs, only)
+        # Epics stored as driving a KR whose epics this run knows: a link of ours may still be on them.
+        known = [i for i in store.all_initiatives() if owned(i.kr_id)]
+        if still_leader is not None and not still_leader():
+            raise LeadershipLost("lost the leader lease before writing: another daemon leads now")
+        if links.enabled and not links.base_url:
+            report.links_skipped = BASE_URL_MISSING
+        elif links.enabled:
+            fresh = {s.subject_id: s.score for s in snapshots if s.subject_kind is SubjectKind.KR}
+            wanted = wanted_links(catalog, store, links, initiatives, fresh, report.failed, bands)
+            done = update_links(jira, wanted, {i.epic_key for i in known}, owned)
+            report.links_written, report.links_removed = done.written, done.removed
+            report.link_errors.update(done.errors)
         report.requests = jira.stats.requests - requests_before
         report.retries = jira.stats.retries - retries_before
         report.finished_at = now()
         report.duration_seconds = time.monotonic() - wall
         if still_leader is not None and not still_leader():
             raise LeadershipLost("lost the leader lease before writing: another daemon leads now")
+        no_initiatives = {kr.id for kr in catalog.key_results() if not kr.initiatives and owned(kr.id)}
+        initiative_krs = sorted(resolved_krs | no_initiatives | {i.kr_id for i in known})
         written = True  # from here on the store marks the run failed itself if the write fails
         store.write_run_results(
             run_id, snapshots=snapshots, failures=failures, initiatives=initiatives,
-            initiative_krs=sorted(resolved_krs), finished_at=report.finished_at, status=report.status,
+            initiative_krs=initiative_krs, finished_at=report.finished_at, status=report.status,
             counts={"synced": len(report.synced), "failed": len(report.failed),
                     "questions": report.questions, "requests": report.requests,
-                    "retries": report.retries, "initiatives": report.initiatives},
+                    "retries": report.retries, "initiatives": report.initiatives,
+                    "links_written": report.links_written, "links_removed": report.links_removed},
             errors=[{"subject": k, "error": v} for k, v in report.failed.items()])
+    except JiraAuthError as exc:
+        _abort(store, run_id, exc, auth_hint, now)
     except BaseException as exc:
         if written:
             raise
@@ -275,46 +332,7 @@ def run_sync(catalog: Catalog, store: Store, jira: JiraConnection, *, max_concur
                          errors=[{"subject": None, "error": f"{type(exc).__name__}: {exc}"}])
         raise
     report.stale = [s for s in report.failed if store.latest_snapshot(s) is not None]
-    if links.enabled:
-        _write_links(catalog, store, jira, links, initiatives, previous_links, bands, report)
     return report
-
-
-def _write_links(catalog: Catalog, store: Store, jira: JiraConnection, links: LinkOptions,
-                 initiatives: Sequence[InitiativeRecord], previous: Mapping[str, set[str]], bands: Bands,
-                 report: SyncReport) -> None:
-    """Upsert one remote link per (epic, KR) and remove links from epics that no longer drive a KR.
-
-    A link shows the KR's latest stored score: this run's, a manual KR's last check-in, or a failed
-    KR's last good value, then marked stale.
-    """
-    current: dict[str, set[str]] = {}
-    titles: dict[str, tuple[str, bool]] = {}  # per KR: one snapshot read however many epics drive it
-    for record in initiatives:
-        kr = catalog.key_result(record.kr_id)
-        if kr is None:
-            continue
-        current.setdefault(kr.id, set()).add(record.epic_key)
-        if kr.id not in titles:
-            latest = store.latest_snapshot(kr.id)
-            # Scored now, from the stored value and the current measure, as grades and history are.
-            score = score_of(kr, latest.value, latest.explanation) if latest else None
-            status = bands.status(score).value + (" (stale)" if kr.id in report.failed and latest else "")
-            titles[kr.id] = (link_title(kr, score, status), score is not None and score >= 1)
-        title, resolved = titles[kr.id]
-        try:
-            jira.upsert_remote_link(record.epic_key, global_link_id(kr.id), links.url_for(kr.id), title,
-                                    summary=f"Key result {kr.id}", status_resolved=resolved)
-            report.links_written += 1
-        except JiraError as exc:
-            report.link_errors[f"{record.epic_key} {kr.id}"] = str(exc)
-    for kr_id, epics in previous.items():
-        for epic_key in sorted(epics - current.get(kr_id, set())):
-            try:
-                jira.delete_remote_link(epic_key, global_link_id(kr_id))
-                report.links_removed += 1
-            except JiraError as exc:
-                report.link_errors[f"{epic_key} {kr_id}"] = str(exc)
 
 
 def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,

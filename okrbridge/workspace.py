@@ -21,11 +21,12 @@ catalog's current measure (`grading.score_of`), for grades, history and remote l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
+from connectors.confluence import ConfluenceConnection
 from connectors.jira import JiraConnection
 from connectors.retry import RetryPolicy
 from okrbridge.audiences import Audience, resolve_audiences
@@ -37,6 +38,9 @@ from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
 from okrbridge.page_spec import PageSpec
 from okrbridge.pages import period_views, publish_periods, render_pages
+from okrbridge.publish import PageOperations, PublishReport, apply, preview, read_live
+from okrbridge.publish import Progress as PublishProgress
+from okrbridge.publish_plan import plan
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
@@ -211,11 +215,30 @@ def jira_connection(settings: Settings) -> JiraConnection:
                           max_connections=max(jira.max_concurrency, 10))
 
 
-def kr_url(settings: Settings) -> Callable[[str], str]:
-    """Where a KR's remote link points: the dashboard's KR page."""
-    web = settings.web
-    base = (web.base_url or f"http://{web.host}:{web.port}").rstrip("/")
-    return lambda kr_id: f"{base}/kr/{kr_id}"
+def confluence_connection(settings: Settings) -> ConfluenceConnection:
+    """A Confluence connection from the `[confluence]` settings and the token in the environment.
+
+    Timeouts and retries follow the `[jira]` settings: one policy for every Atlassian call.
+    """
+    confluence, jira = settings.confluence, settings.jira
+    if not confluence.url:
+        raise ValueError("confluence.url is not set: name your Confluence site in the config file")
+    token = settings.confluence_token()
+    if not token:
+        raise ValueError(f"no Confluence token: set the environment variable {confluence.token_env} to an "
+                         "API token (Cloud, with confluence.email) or a personal access token (Data Center)")
+    policy = RetryPolicy(max_attempts=jira.max_retries + 1, max_wait=jira.max_retry_wait_seconds)
+    return ConfluenceConnection(confluence.url, deployment=confluence.deployment, email=confluence.email,
+                                token=token, timeout=jira.timeout_seconds, policy=policy)
+
+
+def credentials_hint(settings: Settings) -> str:
+    """What to fix when Jira refuses the credentials: the settings that hold them (never their values)."""
+    jira = settings.jira
+    account = (f"jira.email ({jira.email}) must be the account the token belongs to" if jira.email
+               else "jira.email is not set (Jira Cloud needs the account's email with an API token)")
+    return (f"fix jira.token_env: the environment variable {jira.token_env} must hold a valid API token "
+            f"(Cloud) or personal access token (Data Center), and {account}")
 
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
@@ -223,13 +246,16 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
          still_leader: Callable[[], bool] | None = None) -> SyncReport:
     """Run one sync of the workspace's catalog through `jira` (the daemon's sync job calls this too).
 
+    Remote links are written only when `web.base_url` says where the KR pages are served.
+    Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
     ws.require_record_mode("sync")
-    links = LinkOptions(enabled=ws.settings.jira.remote_links, url_for=kr_url(ws.settings))
+    links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
-                    now=now or (lambda: datetime.now(UTC)), still_leader=still_leader)
+                    auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
+                    still_leader=still_leader)
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:
@@ -253,7 +279,10 @@ def sync_summary(report: SyncReport) -> str:
              f"{report.requests} requests, {report.retries} retries",
              f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
              f"removed {report.links_removed}"]
+    if report.links_skipped:
+        lines.append(f"  {report.links_skipped}")
     lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
+    lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
     return "\n".join(lines)
@@ -295,3 +324,62 @@ def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[Silenc
             last[subject_id] = confirmed
     verdict = find_silence(ws.catalog, ws.loaded.calendar, last, moment, ws.settings.scheduler.stale_after)
     return verdict, mark_silence(ws.store, verdict.silent, verdict.heard)
+
+
+Renderer = Callable[["Workspace", str | None], Sequence[PageSpec]]
+"""Renders the status pages of a workspace (for one period, or all when None)."""
+
+
+def publish(ws: Workspace, confluence: PageOperations,
+            specs_or_renderer: Sequence[PageSpec] | Renderer | None = None, *, dry_run: bool = False,
+            force: bool = False, period: str | None = None,
+            progress: PublishProgress | None = None,
+            now: Callable[[], datetime] | None = None) -> PublishReport:
+    """Publish the status pages to `confluence.space`: plan against what is live, then write what changed.
+
+    `specs_or_renderer` is the rendered pages, or a function rendering them for (ws, period); None
+    renders `status_pages` (cut to `period` by `period_pages`). A dry run reads Confluence exactly
+    as a real run does and writes nothing; its report carries the diff of each body that would
+    change. With a `period`, only records of that period's pages can be reported as orphans.
+    """
+    when = now or (lambda: datetime.now(UTC))
+    if specs_or_renderer is None:
+        specs_or_renderer = lambda ws, period: period_pages(status_pages(ws, now=when()), period)  # noqa: E731
+    specs = list(specs_or_renderer(ws, period) if callable(specs_or_renderer) else specs_or_renderer)
+    space = ws.settings.confluence.space
+    records = ws.store.publish_records()
+    live = read_live(confluence, specs, records, space)
+    scope = (lambda key: in_period(key, period)) if period else None
+    actions = plan(specs, records, live, force=force, orphan_scope=scope)
+    if dry_run:
+        return preview(actions, confluence)
+    parent_title = ws.settings.confluence.parent_title
+    root_parent_id: str | None = None
+    if parent_title:
+        parent = confluence.find_page(space, parent_title)
+        if parent is None:
+            raise ValueError(f"confluence.parent_title: no page titled {parent_title!r} in space {space}")
+        root_parent_id = parent.id
+    return apply(actions, confluence, space_key=space, root_parent_id=root_parent_id,
+                 save=ws.store.save_publish_record, now=when, progress=progress,
+                 published={key: record.page_id for key, record in records.items()})
+
+
+def in_period(key: str, period: str) -> bool:
+    """Whether a page key belongs to one period's pages (`period:<label>` and the pages under it)."""
+    return key == f"period:{period}" or key.startswith(f"period:{period}/")
+
+
+def period_pages(specs: Sequence[PageSpec], period: str | None) -> list[PageSpec]:
+    """The pages one publish of `period` writes: its own pages and the root they hang from (all for None)."""
+    if period is None:
+        return list(specs)
+    chosen = [spec for spec in specs if in_period(spec.key, period)]
+    if not chosen:
+        published = sorted({spec.key.split("/")[0].removeprefix("period:") for spec in specs
+                            if spec.key.startswith("period:")})
+        raise ValueError(f"no pages are published for period {period} (periods with pages: "
+                         f"{', '.join(published) or 'none'})")
+    keys = {spec.key for spec in chosen}
+    parents = {spec.parent_key for spec in chosen if spec.parent_key not in keys}
+    return [spec for spec in specs if spec.key in parents] + chosen

@@ -1,6 +1,6 @@
-"""Confluence v1 REST endpoints of the sandbox: content (pages), children, history, CQL search and
-spaces here; labels, properties and restrictions in confluence_api_meta.py; the HTML page viewer
-in confluence_viewer.py.
+"""Confluence v1 REST endpoints of the sandbox: content (pages), children, history, CQL search,
+spaces and the signed-in user here; labels, properties and restrictions in confluence_api_meta.py;
+the HTML page viewer in confluence_viewer.py.
 
 One blueprint is mounted twice: under `/wiki/rest/api` (Cloud) and `/rest/api` (Data Center). The
 prefix picks the flavour of the answers (user shape, web links, paging links), not the deployment.
@@ -237,6 +237,12 @@ def _install_content(bp: Blueprint) -> None:
         """GET space/{key}: the space (every signed-in user may see every space here)."""
         call = current_call()
         return jsonify(call.json.space(call.store.get_space(space_key), expand_arg(), top=True))
+
+    @locked_route(bp, "/user/current", methods=["GET"])
+    def current_user() -> ResponseReturnValue:
+        """GET user/current: the signed-in user (accountId on Cloud, username and userKey on DC)."""
+        call = current_call()
+        return jsonify(call.json.user(call.user.account_id))
 
 
 def _check_type(payload: dict[str, Any]) -> None:

@@ -173,6 +173,7 @@ class JqlService:
             custom_fields=state.custom_fields,
             time_zone=user.time_zone if user else "UTC",
             known_values=self.known_values(state),
+            deployment=state.deployment,
         )
 
     def is_bounded(self, text: str) -> bool:
@@ -183,7 +184,7 @@ class JqlService:
             return bool(jql.parse(text).is_bounded)
         except jql.JqlError as error:
             self._count_error()
-            raise JiraError(400, error.message) from error
+            raise JiraError(400, *error.messages) from error
 
     def search(self, state: SandboxState, text: str, user: User | None, *,
                require_bounded: bool) -> list[Issue]:
@@ -252,7 +253,7 @@ class JqlService:
                                    existing_keys=index.keys)
         except jql.JqlError as error:
             self._count_error()
-            raise JiraError(400, error.message) from error
+            raise JiraError(400, *error.messages) from error
         return tuple(issue.key for issue in found)
 
     def _count_error(self) -> None:

@@ -88,5 +88,5 @@ pass_context = click.make_pass_decorator(Context)
 @click.version_option(package_name="okrbridge")
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None) -> None:
-    """okrbridge: OKRs and KPIs as code, kept current from Jira and graded per cycle."""
+    """okrbridge: OKRs and KPIs as code, kept current from Jira, graded and published to Confluence."""
     ctx.obj = Context(config)

@@ -10,6 +10,7 @@ import click
 
 from connectors.jira import JiraError
 from okrbridge.cli.base import Context, cli, emit_json, okr_file_errors, pass_context
+from okrbridge.sync import SyncAborted
 from okrbridge.workspace import dry_run as plan_only
 from okrbridge.workspace import jira_connection, sync_summary
 from okrbridge.workspace import sync as sync_workspace
@@ -50,6 +51,8 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
             with jira, _progress(not as_json) as progress:
                 try:
                     report = sync_workspace(ws, jira, progress=progress, only=subset)
+                except SyncAborted as exc:
+                    raise click.ClickException(str(exc)) from exc
                 except JiraError as exc:
                     raise click.ClickException(f"sync aborted: {exc}") from exc
     if as_json:

@@ -1,5 +1,5 @@
 """Persistence for okrbridge: the catalog as loaded, snapshots, sync runs, subject state, initiatives,
-and the daemons' leader lease.
+the daemons' leader lease, and what was last published to each Confluence page.
 
 Use it through `Store`:
 
@@ -26,6 +26,7 @@ from okrbridge.store.records import (
     Initiative,
     InitiativeRecord,
     NewSnapshot,
+    PublishRecord,
     RunAlreadyFinished,
     RunError,
     SchemaNotReady,
@@ -50,6 +51,7 @@ __all__ = [
     "InitiativeRecord",
     "Lease",
     "NewSnapshot",
+    "PublishRecord",
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",

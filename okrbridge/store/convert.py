@@ -11,9 +11,10 @@ import dataclasses
 
 from okrbridge.domain import Reading
 from okrbridge.explanation import Explanation
-from okrbridge.store.records import Initiative, Snapshot, SubjectState, SyncRun
+from okrbridge.store.records import Initiative, PublishRecord, Snapshot, SubjectState, SyncRun
 from okrbridge.store.tables import (
     InitiativeRow,
+    PublishRecordRow,
     RunStatus,
     SnapshotRow,
     SubjectKind,
@@ -83,3 +84,9 @@ def to_subject_state(row: SubjectStateRow) -> SubjectState:
 def to_initiative(row: InitiativeRow) -> Initiative:
     """The public, frozen form of an initiative row."""
     return Initiative(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Initiative)})
+
+
+def to_publish_record(row: PublishRecordRow) -> PublishRecord:
+    """The public, frozen form of a publish record row."""
+    return PublishRecord(key=row.key, page_id=row.page_id, title=row.title, parent_id=row.parent_id,
+                         version=row.version, content_hash=row.content_hash, published_at=row.published_at)

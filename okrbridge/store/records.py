@@ -271,3 +271,16 @@ class SyncRun:
     counts: dict[str, int]
     errors: list[RunError]
     dry_run: bool
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    """What okrbridge last wrote to a Confluence page: its id, title, parent, version and hash."""
+
+    key: str
+    page_id: str
+    title: str
+    parent_id: str | None
+    version: int
+    content_hash: str
+    published_at: datetime

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, true
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,7 @@ from okrbridge.store.records import (
     Initiative,
     InitiativeRecord,
     NewSnapshot,
+    PublishRecord,
     RunError,
     SchemaNotReady,
     Snapshot,
@@ -60,6 +61,7 @@ from okrbridge.store.tables import (
     KeyResultRow,
     KpiRow,
     ObjectiveRow,
+    PublishRecordRow,
     RunStatus,
     SnapshotRow,
     SubjectStateRow,
@@ -398,6 +400,10 @@ class Store:
         """The key results an epic drives (what the Jira issue panel shows), by KR id."""
         return self._initiatives(InitiativeRow.epic_key == epic_key, include_removed)
 
+    def all_initiatives(self, include_removed: bool = False) -> list[Initiative]:
+        """Every KR's epics, archived KRs' too (the sync reads them to find links to remove)."""
+        return self._initiatives(true(), include_removed)
+
     def _initiatives(self, condition: Any, include_removed: bool) -> list[Initiative]:
         """Initiatives matching `condition`, current ones only unless `include_removed`."""
         stmt = select(InitiativeRow).where(condition)
@@ -424,3 +430,23 @@ class Store:
             if row is None:
                 raise UnknownRun(run_id)
             return convert.to_sync_run(row)
+
+    # -- publish records ------------------------------------------------------------------------
+
+    def publish_records(self) -> dict[str, PublishRecord]:
+        """What was last written to each Confluence page, by page key."""
+        with self.session() as session:
+            rows = session.exec(select(PublishRecordRow)).all()
+            return {row.key: convert.to_publish_record(row) for row in rows}
+
+    def save_publish_record(self, record: PublishRecord) -> None:
+        """Record (insert or replace) what was just written to one page."""
+        values = dataclasses.asdict(record)
+        values["published_at"] = _as_utc(record.published_at, "published_at")
+        with self.session(write=True) as session:
+            row = session.get(PublishRecordRow, record.key)
+            if row is None:
+                session.add(PublishRecordRow(**values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)

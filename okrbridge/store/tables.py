@@ -231,3 +231,22 @@ class LeaderLeaseRow(StoreModel, table=True):
     acquired_at: datetime = Field(sa_type=UTCDateTime)
     renewed_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PublishRecordRow(StoreModel, table=True):
+    """What okrbridge last wrote to one Confluence page, keyed by the page's stable key.
+
+    `version` is the page version that write produced and `content_hash` the hash of what was
+    rendered (also stamped in that version's message): a page found at another version was edited
+    by someone else; a page whose hash is unchanged is not written again.
+    """
+
+    __tablename__ = "publish_record"
+
+    key: str = Field(primary_key=True)
+    page_id: str = Field(index=True)
+    title: str
+    parent_id: str | None = None
+    version: int
+    content_hash: str
+    published_at: datetime = Field(sa_type=UTCDateTime)

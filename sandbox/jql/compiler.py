@@ -92,7 +92,15 @@ class Compiler:
         if isinstance(node, Not):
             return self.compile(node.child, not negate)
         if isinstance(node, And | Or):
-            parts = [self.compile(child, negate) for child in node.children]
+            parts: list[IssuePredicate] = []
+            errors: list[JqlError] = []
+            for child in node.children:
+                try:
+                    parts.append(self.compile(child, negate))
+                except JqlError as error:  # Jira reports every clause's error, not just the first
+                    errors.append(error)
+            if errors:
+                raise JqlError.of(errors)
             # De Morgan: NOT (a AND b) = NOT a OR NOT b
             conjunction = isinstance(node, And) != negate
             return all_of(parts) if conjunction else any_of(parts)

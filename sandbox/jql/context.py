@@ -18,6 +18,10 @@ class JqlContext:
     `status`, `priority`, `resolution`, `component`, `fixVersion`, `labels`; any case), a value
     outside them is refused as Jira refuses unknown projects or statuses. Fields absent from it are
     not checked, since the sandbox cannot know which statuses a workflow has without being told.
+
+    `deployment` decides how a user is named in a query, as each Jira does: Cloud takes accountIds
+    (and emails or display names) and refuses Data Center user names; Data Center takes user names
+    (and emails or full names) and has no accountIds. Inside the engine users are accountIds.
     """
 
     now: datetime                                    # the sandbox clock (aware UTC)
@@ -27,3 +31,4 @@ class JqlContext:
     custom_fields: Sequence[CustomField]
     time_zone: str = "UTC"
     known_values: Mapping[str, Collection[str]] = field(default_factory=dict)
+    deployment: str = "cloud"

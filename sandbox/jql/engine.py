@@ -25,8 +25,9 @@ def search(issues: Iterable[Issue], jql: str, ctx: JqlContext, *,
     pool = issues if isinstance(issues, list) else list(issues)
     if compiled.referenced_keys:
         existing = {issue.key.upper() for issue in pool} if existing_keys is None else existing_keys
-        for key, field_name in compiled.referenced_keys:
-            if key.upper() not in existing:
-                raise JqlError(f"An issue with key '{key}' does not exist for field '{field_name}'.")
+        missing = [JqlError(f"An issue with key '{key}' does not exist for field '{field_name}'.")
+                   for key, field_name in compiled.referenced_keys if key.upper() not in existing]
+        if missing:
+            raise JqlError.of(missing)
     predicate = compiled.predicate
     return query.sort([issue for issue in pool if predicate(issue)], ctx)

@@ -305,26 +305,29 @@ class Operands:
         return date_function(call.name, call.args, self.now, self.tz)
 
     def _lookups(self) -> _UserTables:
-        """Account ids by folded email and display name, and accountIds by their folded form."""
+        """Account ids by folded email and display name, and by their folded id or DC user name.
+
+        The last table is what names a user on its own in this deployment: the accountId on Cloud,
+        the user name (login) on Data Center.
+        """
         if self._user_tables is None:
             by_email: dict[str, set[str]] = {}
             by_name: dict[str, set[str]] = {}
-            by_id_folded: dict[str, str] = {}
+            by_handle: dict[str, str] = {}
+            cloud = self.ctx.deployment == "cloud"
             for account_id, user in self.ctx.users.items():
                 by_email.setdefault(user.email.lower(), set()).add(account_id)
                 by_name.setdefault(user.display_name.lower(), set()).add(account_id)
-                by_id_folded[account_id.lower()] = account_id
-            self._user_tables = (by_email, by_name, by_id_folded)
+                by_handle[(account_id if cloud else user.login).lower()] = account_id
+            self._user_tables = (by_email, by_name, by_handle)
         return self._user_tables
 
     def _user(self, text: str) -> set[str]:
-        """Accounts matching a user value: exact accountId, else email, else display name."""
-        if text in self.ctx.users:
-            return {text}
+        """Accounts a user value names: accountId (Cloud) or user name (DC), else email, else display name."""
         folded = text.lower()
-        by_email, by_name, by_id_folded = self._lookups()
-        if folded in by_id_folded:
-            return {by_id_folded[folded]}
+        by_email, by_name, by_handle = self._lookups()
+        if folded in by_handle:
+            return {by_handle[folded]}
         return by_email.get(folded) or by_name.get(folded) or set()
 
     def _members_of(self, display: str, group: str) -> set[str]:

@@ -18,6 +18,7 @@ from responses import matchers
 from connectors.jira import (
     Aggregate,
     Epic,
+    EpicsFound,
     IssueState,
     JiraAuthError,
     JiraConnection,
@@ -391,7 +392,8 @@ def test_epics_by_jql_and_keys_are_merged_once_each(mock: responses.RequestsMock
     api.search("key in (SALES-13, WEB-2)", page(by_key))
     epics = connection(deployment).epics(jql="issuetype = Epic AND labels = kr-CO-1.1",
                                          keys=["SALES-13", "web-2"])
-    assert epics == [
+    assert epics.missing == ()
+    assert list(epics.epics) == [
         Epic("SALES-12", "Checkout revamp", "Done", "done", True, f"{base}/browse/SALES-12"),
         Epic("SALES-13", "Pricing page", "In Progress", "indeterminate", False, f"{base}/browse/SALES-13"),
         Epic("WEB-2", "Landing pages", "To Do", "new", False, f"{base}/browse/WEB-2"),
@@ -400,7 +402,7 @@ def test_epics_by_jql_and_keys_are_merged_once_each(mock: responses.RequestsMock
 
 def test_no_jql_and_no_keys_means_no_epics_and_no_request(mock: responses.RequestsMock) -> None:
     """An initiative list that is empty asks nothing."""
-    assert connection("cloud").epics(jql="", keys=()) == []
+    assert connection("cloud").epics(jql="", keys=()) == EpicsFound(epics=())
     assert not mock.calls
 
 

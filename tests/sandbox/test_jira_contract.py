@@ -170,6 +170,20 @@ def test_server_info_matches_the_contract_anonymously(
     assert info["deploymentType"] == expected
 
 
+def test_the_field_list_matches_the_contract_in_both_deployments(
+        live_sandbox: SandboxServer, jira_contract: Validate) -> None:
+    fields = jira_contract(session_for().get(f"{api_root(live_sandbox)}/field"))
+    by_name = {f["name"]: f for f in fields}
+    points = by_name["Story Points"]
+    assert points["id"] == "customfield_10016" and points["custom"] is True
+    assert points["clauseNames"] == ["cf[10016]", "Story Points"] and points["schema"]["type"] == "number"
+    assert by_name["Summary"]["schema"] == {"type": "string", "system": "summary"}
+    # Cloud lists each field's key (its id); Data Center has no such property.
+    cloud = live_sandbox.state.deployment == "cloud"
+    assert all(("key" in f) == cloud for f in fields)
+    assert len({f["id"] for f in fields}) == len(fields)
+
+
 @responses.activate
 def test_the_contract_check_rejects_answers_that_break_the_document() -> None:
     contract.load_spec("jira")

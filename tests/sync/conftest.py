@@ -36,8 +36,12 @@ def make_workspace(tmp_path: Path) -> Iterator[MakeWorkspace]:
     """Open workspaces on a sandbox, with the sample OKRs or an okrs.toml text given by the test."""
     opened: list[Workspace] = []
 
-    def make(server: SandboxServer, okrs: str | None = None, **jira: object) -> Workspace:
+    def make(server: SandboxServer, okrs: str | None = None, base_url: str | None = None,
+             **jira: object) -> Workspace:
         settings = demo_settings(server.url, tmp_path / "okrbridge.db", dict(os.environ))
+        if base_url is not None:
+            web = settings.web.model_copy(update={"base_url": base_url})
+            settings = settings.model_copy(update={"web": web})
         if okrs is not None:
             path = tmp_path / "okrs.toml"
             path.write_text(okrs, encoding="utf-8")

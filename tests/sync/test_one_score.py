@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from okrbridge.catalog import bundled_sample
-from okrbridge.sync import global_link_id
+from okrbridge.sync_links import global_link_id
 from okrbridge.workspace import grades, history, jira_connection, open_workspace, record_checkin, sync
 from sandbox.server import SandboxServer
 from tests.sync.conftest import MakeWorkspace
@@ -25,7 +25,7 @@ def test_grades_history_and_link_titles_show_the_score_under_the_edited_target(
 
     # The team moves the target to 10 %: the same reading now scores (20 - 17.5) / (20 - 10) = 0.25.
     edited = SAMPLE.replace(TARGET_15, TARGET_15.replace("target = 15", "target = 10"))
-    ws = make_workspace(cloud_sandbox, edited)
+    ws = make_workspace(cloud_sandbox, edited, base_url="https://okr.example.com")
     with jira_connection(ws.settings) as jira:
         sync(ws, jira, only=frozenset({KR}), now=lambda: MID_2026)
     epics = [i.epic_key for i in ws.store.initiatives_for(KR)]

@@ -1,7 +1,7 @@
 """The daemons' leader lease: one row per lease name, with its owner and expiry.
 
 Revision ID: 0003_leader_lease
-Revises: 0001
+Revises: 0002_publish_records
 Create Date: 2026-11-30
 
 Written with plain SQLAlchemy types (never the application's) so this revision means the same
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_leader_lease"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_publish_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,113 @@
+"""Plain data returned by `connectors.confluence.ConfluenceConnection`, and the errors it raises.
+
+Nothing here knows HTTP or atlassian-python-api. People are named the way each deployment names
+them in restrictions: an `accountId` on Cloud, a `username` on Data Center (`Person.ref`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Deployment = Literal["cloud", "datacenter"]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Confluence user: `ref` is what restrictions name them by (accountId or username)."""
+
+    ref: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class Space:
+    """A Confluence space; `homepage_id` is its home page, when it has one."""
+
+    key: str
+    id: int
+    name: str
+    homepage_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page as Confluence holds it now: its current version, who wrote it and with what message.
+
+    `body` (storage format) is None unless it was asked for; `parent_id` is the direct parent
+    (the last ancestor), None for a page at the top of its space.
+    """
+
+    id: str
+    title: str
+    space_key: str
+    version: int
+    message: str
+    by: Person | None
+    parent_id: str | None
+    body: str | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Restrictions:
+    """Who may read and who may update a page: person refs and group names, per operation.
+
+    Empty lists mean "not restricted" for that operation (everyone who can see the space).
+    """
+
+    read_users: tuple[str, ...] = ()
+    read_groups: tuple[str, ...] = ()
+    update_users: tuple[str, ...] = ()
+    update_groups: tuple[str, ...] = ()
+
+    def normalised(self) -> Restrictions:
+        """The same restrictions with every list sorted and de-duplicated (for comparisons)."""
+        return Restrictions(*(tuple(sorted(set(items))) for items in
+                              (self.read_users, self.read_groups, self.update_users, self.update_groups)))
+
+    @property
+    def is_empty(self) -> bool:
+        """No restriction at all."""
+        return not (self.read_users or self.read_groups or self.update_users or self.update_groups)
+
+
+class ConfluenceError(Exception):
+    """Confluence refused or failed a request; `messages` are its own words, `url` has no secret.
+
+    `context` says what was being done (creating page "OKRs 2026" in space OKR), so the message
+    names the culprit on its own.
+    """
+
+    def __init__(self, status: int | None, messages: Sequence[str], url: str, *, context: str = "") -> None:
+        """Keep the parts and render one readable line as the exception text."""
+        self.status = status
+        self.messages = [m for m in messages if m]
+        self.url = url
+        self.context = context
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """`<context>: <Confluence's messages> (HTTP <status>, <url>)`."""
+        text = "; ".join(self.messages) or "no message from Confluence"
+        status = f"HTTP {self.status}" if self.status is not None else ""
+        where = ", ".join(p for p in (status, self.url) if p)
+        prefix = f"{self.context}: " if self.context else ""
+        return f"{prefix}{text} ({where})" if where else f"{prefix}{text}"
+
+
+class ConfluenceAuthError(ConfluenceError):
+    """Confluence refused the credentials (401) or the permission (403)."""
+
+
+class ConfluenceUnavailable(ConfluenceError):
+    """Confluence could not be reached, or kept failing until the retries ran out."""
+
+
+class VersionConflict(ConfluenceError):
+    """409: the page moved on to another version than the one the update was numbered after."""
+
+
+class RestrictionError(ConfluenceError):
+    """The restrictions could not be set, or Confluence kept others than the ones asked for."""

@@ -1,0 +1,121 @@
+"""Bringing the remote links on epics in line with this run's initiatives (the sync's only Jira writes).
+
+The sync calls `update_links` after it has evaluated the run and before it stores it, so the run's
+request figure includes the link traffic. Each scanned epic costs one read of its links; then only
+the differences (`sync_links.link_changes`) are written: an unchanged link is never written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from connectors.jira_models import JiraAuthError, JiraError, RemoteLink
+from okrbridge.domain import Catalog
+from okrbridge.grading import Bands, score_of
+from okrbridge.store import InitiativeRecord, Store
+from okrbridge.sync_links import LINK_PREFIX, WantedLink, global_link_id, link_changes, link_title
+from okrbridge.sync_ports import SyncJira
+
+BASE_URL_MISSING = ("remote links not written: web.base_url is not set (the address at which okrbridge's "
+                    "web app serves /kr/<id>); set it to link each epic to its key results")
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """Remote links written on epics: on unless switched off, and only to a KR page that answers.
+
+    `base_url` is where okrbridge's web app is reached; a link points at `<base_url>/kr/<id>`. Without
+    one no link is written (a link to nowhere is worse than none).
+    """
+
+    enabled: bool = True
+    base_url: str | None = None
+
+    def url_for(self, kr_id: str) -> str:
+        """The KR page a link points at."""
+        return f"{(self.base_url or '').rstrip('/')}/kr/{kr_id}"
+
+
+@dataclass
+class LinkResult:
+    """What the link pass did."""
+
+    written: int = 0
+    removed: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def wanted_links(catalog: Catalog, store: Store, links: LinkOptions, initiatives: Sequence[InitiativeRecord],
+                 fresh_scores: Mapping[str, float | None], stale: Collection[str], bands: Bands,
+                 ) -> list[WantedLink]:
+    """One link per (epic, KR) found this run, showing the KR's latest score.
+
+    The score is this run's for a KR whose value was stored now, else the latest stored one (a manual
+    KR's last check-in, a failed KR's last good value, then marked stale). Each KR's snapshot is
+    read once however many epics drive it.
+    """
+    shown: dict[str, tuple[str, bool]] = {}
+    wanted: list[WantedLink] = []
+    for record in initiatives:
+        kr = catalog.key_result(record.kr_id)
+        if kr is None:
+            continue
+        if kr.id not in shown:
+            if kr.id in fresh_scores:
+                score, has_value = fresh_scores[kr.id], True
+            else:
+                latest = store.latest_snapshot(kr.id)
+                # Scored now, from the stored value and the current measure, as grades and history are.
+                score = score_of(kr, latest.value, latest.explanation) if latest else None
+                has_value = latest is not None
+            status = bands.status(score).value + (" (stale)" if kr.id in stale and has_value else "")
+            shown[kr.id] = (link_title(kr, score, status), score is not None and score >= 1)
+        title, resolved = shown[kr.id]
+        wanted.append(WantedLink(record.epic_key, kr.id, links.url_for(kr.id), title,
+                                 f"Key result {kr.id}", resolved))
+    return wanted
+
+
+def update_links(jira: SyncJira, wanted: Sequence[WantedLink], also_scan: Collection[str],
+                 owned: Callable[[str], bool]) -> LinkResult:
+    """Read the links of ours on every wanted epic and on `also_scan`, then write only the differences.
+
+    A refused credential or permission (401/403) stops the pass with one error: the values are
+    already read, and every further write would be refused the same way.
+    """
+    result = LinkResult()
+    existing: dict[str, list[RemoteLink]] = {}
+    unreadable: set[str] = set()
+    try:
+        for epic_key in sorted({w.epic_key for w in wanted} | set(also_scan)):
+            try:
+                existing[epic_key] = jira.remote_links(epic_key, LINK_PREFIX)
+            except JiraAuthError:
+                raise
+            except JiraError as exc:
+                unreadable.add(epic_key)
+                result.errors[epic_key] = str(exc)
+        changes = link_changes([w for w in wanted if w.epic_key not in unreadable], existing, owned)
+        for link in changes.writes:
+            try:
+                jira.upsert_remote_link(link.epic_key, global_link_id(link.kr_id), link.url, link.title,
+                                        summary=link.summary, status_resolved=link.resolved)
+                result.written += 1
+            except JiraAuthError:
+                raise
+            except JiraError as exc:
+                result.errors[f"{link.epic_key} {link.kr_id}"] = str(exc)
+        for epic_key, kr_id in changes.deletes:
+            try:
+                jira.delete_remote_link(epic_key, global_link_id(kr_id))
+                result.removed += 1
+            except JiraAuthError:
+                raise
+            except JiraError as exc:
+                result.errors[f"{epic_key} {kr_id}"] = str(exc)
+    except JiraAuthError as exc:
+        result.errors["(all)"] = (f"Jira refused okrbridge's remote-link requests, so the remaining links "
+                                  f"were left as they are (the account needs the Link Issues permission on "
+                                  f"the epics' projects): {exc}")
+    return result
