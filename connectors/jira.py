@@ -14,6 +14,8 @@ Where the two deployments differ:
 | issues        | GET /rest/api/3/search/jql, nextPageToken | GET /rest/api/2/search, startAt/total        |
 | epic children | `parent = KEY`                            | `"Epic Link" = KEY`                          |
 | user groups   | GET /rest/api/3/user/groups?accountId=    | GET /rest/api/2/user?username=&expand=groups |
+| a user        | GET /rest/api/3/user?accountId=&expand=…  | GET /rest/api/2/user?username=&expand=groups |
+| issue's epic  | `parent` (and the parent's parent)        | the "Epic Link" field                         |
 | auth          | Basic email + API token                   | Bearer PAT (or Basic username + password)    |
 
 Cloud's old /rest/api/{2,3}/search answers 410 Gone and is never called on Cloud.
@@ -48,6 +50,7 @@ from connectors.jira_models import (
     JiraAuthError,
     JiraError,
     JiraUnavailable,
+    JiraUser,
     JqlError,
     Progress,
     RemoteLink,
@@ -69,6 +72,7 @@ __all__ = [
     "JiraConnection",
     "JiraError",
     "JiraUnavailable",
+    "JiraUser",
     "JqlError",
     "Progress",
     "RemoteLink",
@@ -287,7 +291,62 @@ class JiraConnection:
         # Cloud counts are eventually consistent and taken at two moments; never report done > total.
         return Progress(done=min(done, total), total=total)
 
+    def epic_key(self, key: str) -> str | None:
+        """The epic an issue is or belongs to: the key itself for an epic; else its parent epic (Cloud:
+        `parent`, looking one level further up for a sub-task; Data Center: the "Epic Link" field, or a
+        sub-task's parent's); None when it belongs to no epic."""
+        current = check_key(key)
+        for _ in range(3):  # the issue, its parent, the parent's parent: epics sit at most two levels up
+            fields = self._hierarchy_fields(current)
+            if str((fields.get("issuetype") or {}).get("name") or "").lower() == "epic":
+                return current
+            if isinstance(fields.get("Epic Link"), str) and fields["Epic Link"]:
+                return str(fields["Epic Link"])
+            parent = fields.get("parent") or {}
+            if not isinstance(parent, dict) or not parent.get("key"):
+                return None
+            current = str(parent["key"])
+        return None
+
+    def _hierarchy_fields(self, key: str) -> dict[str, Any]:
+        """An issue's `issuetype` and `parent`, and on Data Center its "Epic Link" (found by name through
+        `expand=names`, since its custom field id differs per site), as Jira's JSON."""
+        client = self._site.resolve()[1]
+        cloud = self.deployment == "cloud"
+        what = f"reading issue {key}"
+        fields_wanted = "issuetype,parent" if cloud else "*navigable"
+        data = self._site.call(lambda: client.get_issue(key, fields=fields_wanted, update_history=False,
+                                                        expand=None if cloud else "names"), what=what)
+        fields = data.get("fields") if isinstance(data, dict) else None
+        if not isinstance(fields, dict):
+            raise JiraError(None, ["unexpected answer (no fields)"], self.url, context=what)
+        names = data.get("names") if isinstance(data.get("names"), dict) else {}
+        link_id = next((fid for fid, name in names.items() if str(name).casefold() == "epic link"), None)
+        found = {"issuetype": fields.get("issuetype"), "parent": fields.get("parent")}
+        if link_id is not None:
+            found["Epic Link"] = fields.get(link_id)
+        return found
+
     # -- users ------------------------------------------------------------------------------------
+
+    def user(self, account_id: str) -> JiraUser:
+        """A user and their groups, in one request: Cloud takes an accountId, Data Center a username."""
+        if not account_id:
+            raise ValueError("an account id (Cloud) or username (Data Center) is required")
+        kind, client = self._site.resolve()
+        params = {"accountId" if kind == "cloud" else "username": account_id, "expand": "groups"}
+        data = self._site.call(lambda: client.get(client.resource_url("user"), params=params),
+                               what=f"reading the user {account_id}")
+        if not isinstance(data, dict):
+            raise JiraError(None, ["unexpected answer (not a JSON object)"], self.url,
+                            context=f"reading the user {account_id}")
+        groups = data.get("groups") if isinstance(data.get("groups"), dict) else {}
+        items = groups.get("items", []) if isinstance(groups, dict) else []
+        return JiraUser(account_id=account_id, name=str(data.get("name") or ""),
+                        email=str(data.get("emailAddress") or ""),
+                        display_name=str(data.get("displayName") or ""),
+                        active=bool(data.get("active", True)),
+                        groups=tuple(str(g["name"]) for g in items if isinstance(g, dict) and g.get("name")))
 
     def user_groups(self, account_id: str) -> list[str]:
         """Names of the groups a user belongs to: Cloud takes an accountId, Data Center a username."""

@@ -70,6 +70,19 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class JiraUser:
+    """A Jira user with their groups. `account_id` is the Cloud accountId or the Data Center username
+    asked for; `name` is the Data Center username (empty on Cloud); `email` may be empty (privacy)."""
+
+    account_id: str
+    name: str
+    email: str
+    display_name: str
+    active: bool
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RemoteLink:
     """A remote link on an issue (Jira's RemoteIssueLink), reduced to what okrbridge reads back."""
 

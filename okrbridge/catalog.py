@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from okrbridge import catalog_schema as schema
-from okrbridge.cycles import CycleError, FiscalCalendar
+from okrbridge.cycles import CycleError, FiscalCalendar, InstantOutOfRange
 from okrbridge.domain import (
     EVERYONE,
     Aggregate,
@@ -37,14 +37,20 @@ from okrbridge.domain import (
     Objective,
     Source,
     SourceKind,
+    checked_value,
 )
 from okrbridge.lint import Problem, Severity, lint
+from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
+from okrbridge.tomlread import TomlFileError, read_toml_text
 
 __all__ = ["CatalogError", "Checkin", "LoadedCatalog", "Problem", "bundled_sample", "check_catalog_file",
            "load_catalog", "load_checkins"]
 
 _M = TypeVar("_M", bound=BaseModel)
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest OKR or check-in file read (10,000 key results take about 3 MB)."""
 
 
 class CatalogError(ValueError):
@@ -88,6 +94,11 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """A long text shortened for a message: its start and an ellipsis."""
+    return text if len(text) <= limit else f"{text[:limit - 1]}…"
+
+
 def _blank(value: str | None) -> bool:
     """Whether an optional string says nothing."""
     return value is None or not value.strip()
@@ -126,19 +137,44 @@ class _Reader:
         self.problems.append(Problem(severity, self.file, line, subject, dotted(loc) or None, message))
 
     def validate(self, model: type[_M], data: Any, subject: str | None, at: Loc) -> _M | None:
-        """`data` as `model`, reporting every error; a retry without the failing keys keeps what is good."""
+        """`data` as `model`, reporting every error; a retry without the failing keys keeps what is good.
+
+        Text fields are checked for control characters too (see `check_text`).
+        """
         try:
-            return model.model_validate(data)
+            entry = model.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
                 self.report(subject, at, tuple(detail["loc"]), schema.explain(model, detail))
             failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
-        if not isinstance(data, dict):
-            return None
-        try:
-            return model.model_validate({k: v for k, v in data.items() if k not in failed})
-        except ValidationError:
-            return None
+            if not isinstance(data, dict):
+                return None
+            try:
+                entry = model.model_validate({k: v for k, v in data.items() if k not in failed})
+            except ValidationError:
+                return None
+        self.check_text(entry, subject, at, ())
+        return entry
+
+    def check_text(self, value: object, subject: str | None, at: Loc, loc: Loc) -> None:
+        """Refuse control characters in every string of a validated entry, nested ones included.
+
+        They would reach terminals, remote-link titles and pages verbatim (see safe_text); queries
+        alone may span lines and hold tabs.
+        """
+        if isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                self.check_text(getattr(value, name), subject, at, (*loc, name))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                self.check_text(item, subject, at, (*loc, i))
+        elif isinstance(value, str):
+            allow = "\t\n\r" if loc and loc[-1] in schema.MULTILINE_TEXT else ""
+            char = unsafe_character(value, allow=allow)
+            if char is not None:
+                self.report(subject, at, loc, f"{_cut(value)!r} holds the control character "
+                            f"{describe(char)}; write plain text (control characters would reach "
+                            "terminals and Jira verbatim)")
 
 
 class _CatalogReader(_Reader):
@@ -156,12 +192,19 @@ class _CatalogReader(_Reader):
         top = self.validate(schema._FileIn, data, None, ()) or schema._FileIn()
         self.calendar = FiscalCalendar(top.fiscal_year_start, top.fiscal_year_named_by)
         kpis = [k for i, raw in enumerate(top.kpi) if (k := self._kpi(raw, ("kpi", i)))]
-        objectives = [o for i, raw in enumerate(top.objective)
-                      if (o := self._objective(raw, ("objective", i)))]
-        catalog = Catalog(tuple(objectives), tuple(kpis), self.calendar)
+        # each objective with the path of its entry: an objective whose id is unusable (blank) has
+        # no entry in `where`, yet its parent still has to be checked and placed on a line
+        placed: list[tuple[Objective, Loc]] = [(o, ("objective", i)) for i, raw in enumerate(top.objective)
+                  if (o := self._objective(raw, ("objective", i)))]
+        catalog = Catalog(tuple(o for o, _ in placed), tuple(kpis), self.calendar)
         self._check_ids()
-        self._check_parents(catalog)
+        self._check_parents(placed)
         self._check_kpi_refs()
+        if not top.objective and not top.kpi and not self.errors:
+            # Opening a workspace archives whatever the file no longer names: an empty (or truncated)
+            # file must not silently archive every objective and KPI recorded so far.
+            self.report(None, (), (), "the file defines no [[objective]] and no [[kpi]]; loading it would "
+                        "archive every objective and KPI recorded so far (add at least one entry)")
         return catalog
 
     def _register(self, raw: dict[str, Any], kind: str, at: Loc) -> str:
@@ -176,9 +219,14 @@ class _CatalogReader(_Reader):
     def _check_common(self, subject: str, at: Loc,
                       entry: schema._KpiIn | schema._ObjectiveIn | schema._KeyResultIn) -> None:
         """Checks every entry shares: a usable id, a title or name, and (not for KRs) an audience."""
-        if not schema.ID.match(entry.id):
-            self.report(subject, at, ("id",), f"id {entry.id!r} must be letters, digits, '.', '_' or '-' "
-                        "(it becomes a Jira label such as kr-CO-1.1)")
+        if not schema.ID.fullmatch(entry.id):
+            self.report(subject, at, ("id",), f"id {_cut(entry.id)!r} must be ASCII letters, digits, "
+                        "'.', '_' or '-', starting with a letter or digit (it becomes a Jira label such as "
+                        "kr-CO-1.1)")
+        elif len(entry.id) > schema.MAX_ID_LENGTH:
+            self.report(subject, at, ("id",), f"id {_cut(entry.id)!r} is {len(entry.id)} characters; the "
+                        f"limit is {schema.MAX_ID_LENGTH} (ids go into Jira labels, remote links, page "
+                        "titles and URLs)")
         label = "name" if isinstance(entry, schema._KpiIn) else "title"
         if _blank(getattr(entry, label)):
             self.report(subject, at, (label,), f"the {label} is empty")
@@ -205,7 +253,7 @@ class _CatalogReader(_Reader):
             unused = name not in needs and not (name == "agg" and src.kind is SourceKind.JQL_SUM)
             if unused and getattr(src, name) is not None:
                 self.report(subject, at, ("source", name), f"{_a(src.kind.value)} source does not use {name}")
-        if src.kind is SourceKind.MILESTONE and src.issue and not schema.ISSUE_KEY.match(src.issue):
+        if src.kind is SourceKind.MILESTONE and src.issue and not schema.ISSUE_KEY.fullmatch(src.issue):
             self.report(subject, at, ("source", "issue"), f"{src.issue!r} is not a Jira issue key like ENG-1")
         if src.kind is SourceKind.KPI and src.kpi:
             self.kpi_refs.append((subject, at, src.kpi))
@@ -278,7 +326,7 @@ class _CatalogReader(_Reader):
                 self.report(subject, at, ("initiatives", "label"),
                             f"{given.label!r} is not a Jira label: labels have no spaces")
             for i, key in enumerate(entry.initiatives.epics):
-                if not schema.ISSUE_KEY.match(key):
+                if not schema.ISSUE_KEY.fullmatch(key):
                     self.report(subject, at, ("initiatives", "epics", i), f"{key!r} is not a Jira issue key "
                                 "like ENG-12")
         return KeyResult(id=entry.id, title=entry.title, measure=measure, owner=entry.owner or None,
@@ -326,28 +374,29 @@ class _CatalogReader(_Reader):
         """What kind of entry first used `entry_id`, or None when nothing did."""
         return next((kind for i, kind, _ in self.ids if i == entry_id), None)
 
-    def _check_parents(self, catalog: Catalog) -> None:
-        """Each parent is a known objective, and parents never loop back."""
-        for objective in catalog.objectives:
+    def _check_parents(self, placed: list[tuple[Objective, Loc]]) -> None:
+        """Each parent is a known objective, and parents never loop back (`placed`: each objective
+        with the path of its entry)."""
+        for objective, at in placed:
             if objective.parent is None:
                 continue
-            at = self.where[objective.id]
+            subject = objective.id if objective.id in self.where else dotted(at)
             kind = self._kind_of(objective.parent)
             if kind is None:
-                self.report(objective.id, at, ("parent",), f"unknown parent objective {objective.parent!r}")
+                self.report(subject, at, ("parent",), f"unknown parent objective {objective.parent!r}")
             elif kind != "objective":
-                self.report(objective.id, at, ("parent",), f"parent {objective.parent!r} is {_a(kind)}, "
+                self.report(subject, at, ("parent",), f"parent {objective.parent!r} is {_a(kind)}, "
                             "not an objective")
-        parents = {o.id: o.parent for o in catalog.objectives}
+        parents = {o.id: o.parent for o, _ in placed if o.id in self.where}
         reported: set[str] = set()
-        for objective in catalog.objectives:
+        for objective, at in placed:
             chain, current = [objective.id], parents.get(objective.id)
             while current is not None and current not in chain and current in parents:
                 chain.append(current)
                 current = parents[current]
             if current == objective.id and objective.id not in reported:
                 reported.update(chain)
-                self.report(objective.id, self.where[objective.id], ("parent",),
+                self.report(objective.id, at, ("parent",),
                             f"parents form a loop: {' -> '.join([*chain, objective.id])}")
 
     def _check_kpi_refs(self) -> None:
@@ -363,18 +412,19 @@ class _CatalogReader(_Reader):
 # --------------------------------------------------------------------------- files
 
 
-_TOML_AT = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
+_TOML_AT = re.compile(r"\s*\((?:at line ([0-9]+), column [0-9]+|at end of document)\)$")
 
 
 def _parse(path: Path) -> tuple[dict[str, Any] | None, TomlPositions, list[Problem]]:
     """The file's TOML, its key positions, and a problem if it cannot be read or parsed."""
     file = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        text = read_toml_text(path, max_bytes=MAX_FILE_BYTES)
+    except FileNotFoundError as error:
         return None, TomlPositions(), [Problem("error", file, None, None, None,
-                                               f"cannot read the file: {reason}")]
+                                               f"cannot read the file: {error.strerror}")]
+    except TomlFileError as error:
+        return None, TomlPositions(), [Problem("error", file, error.line, None, None, error.message)]
     positions = scan(text)
     try:
         return tomllib.loads(text), positions, []
@@ -455,7 +505,15 @@ def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
             continue
         subject_id, key = (entry.kr, "kr") if entry.kr is not None else (str(entry.kpi), "kpi")
         try:
+            checked_value(entry.value)
+        except ValueError as error:
+            reader.report(subject, at, ("value",), str(error))
+            continue
+        try:
             moment = schema.checkin_moment(entry.at)
+        except InstantOutOfRange as error:
+            reader.report(subject, at, ("at",), str(error))
+            continue
         except ValueError:
             reader.report(subject, at, ("at",), f"{entry.at!r} is not a date (2026-02-01) or a date-time "
                           "(2026-02-01T09:30:00Z)")

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from okrbridge.cycles import user_instant
 from okrbridge.domain import EVERYONE, Aggregate, Direction, Level, MeasureKind, SourceKind
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
@@ -133,8 +134,17 @@ class _CheckinFileIn(BaseModel):
 NESTED: dict[str, type[BaseModel]] = {"source": _SourceIn, "initiatives": _InitiativesIn}
 """The inline tables of an entry, by key: an unknown key inside one lists that table's keys."""
 
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-"""An objective, KR or KPI id: it becomes a Jira label (kr-CO-1.1), a page name and a snapshot key."""
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An objective, KR or KPI id (matched whole): it becomes a Jira label (kr-CO-1.1), a remote link's
+globalId (okrbridge:kr=CO-1.1), part of Confluence page titles and URLs, and a snapshot key."""
+
+MAX_ID_LENGTH = 64
+"""The longest id: far inside every place an id goes (Jira labels and remote-link globalIds hold 255
+characters, Confluence titles 255 with the title beside the id, URL paths), and still readable."""
+
+MULTILINE_TEXT = frozenset({"jql", "numerator", "denominator", "note"})
+"""The text fields that may hold line breaks and tabs (queries and notes written across lines); every
+other text field, and these for any other control character, is refused when it holds one."""
 
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 """A Jira issue key such as ENG-12."""
@@ -158,15 +168,16 @@ KPI_SOURCES = (SourceKind.MANUAL, SourceKind.JQL_COUNT, SourceKind.JQL_RATIO, So
 def checkin_moment(value: object) -> datetime:
     """A check-in time as an aware UTC datetime: dates are midnight UTC, naive times are UTC.
 
-    Raises ValueError for anything that is not a date, a date-time or an ISO string of one.
+    Raises ValueError for anything that is not a date, a date-time or an ISO string of one, or that
+    lies outside the instants cycles.user_instant accepts.
     """
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
     if not isinstance(value, date):
         raise ValueError(f"{value!r} is not a date")
     if not isinstance(value, datetime):
-        return datetime.combine(value, time.min, tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = datetime.combine(value, time.min, tzinfo=UTC)
+    return user_instant(value)
 
 
 def explain(model: type[BaseModel], detail: Mapping[str, Any]) -> str:

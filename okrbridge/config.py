@@ -11,6 +11,7 @@ loaded, kept as `SecretStr`, and never shown by `repr`, `str` or `model_dump`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -29,10 +30,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from okrbridge.audiences import AUDIENCE_NAME, Audience, DetailLevel, Scope
 from okrbridge.catalog import bundled_sample
 from okrbridge.domain import EVERYONE, Level, SourceKind
+from okrbridge.tomlread import TomlFileError, read_toml_text
 
 CONFIG_ENV = "OKRBRIDGE_CONFIG"
 """The environment variable that names the config file when no path is given."""
@@ -40,6 +43,14 @@ DEFAULT_CONFIG = Path("okrbridge.toml")
 """The config file looked for in the working directory."""
 SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
 """Keys that would put a secret in the file; they are refused wherever they appear."""
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The largest config file read: a config is a few dozen lines."""
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+"""The longest interval the scheduler takes: a sync less often than weekly is no schedule."""
+MAX_DAYS = 366
+"""The longest staleness limit or check-in cadence, in days: beyond a year nothing is ever stale."""
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -101,9 +112,11 @@ class JiraSettings(_TokenEnv):
     deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     token_env: Annotated[str, AfterValidator(_check_env_name)] = "OKRBRIDGE_JIRA_TOKEN"
     max_concurrency: int = Field(default=8, ge=1, le=64)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0)
-    max_retry_wait_seconds: float = Field(default=60.0, ge=0)
+    # Every number has an upper bound too: 1e308 seconds overflows the socket layer, and a billion
+    # retries is a sync that never ends.
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    max_retry_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     remote_links: bool = True
 
 
@@ -116,15 +129,44 @@ class ConfluenceSettings(_TokenEnv):
     parent_title: str | None = None
 
 
+FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+"""Where Atlassian publishes the keys that sign Forge Invocation Tokens."""
+
+
+def _check_app_id(value: str | None) -> str | None:
+    """A Forge app id is an ARI: `ari:cloud:ecosystem::app/<uuid>`."""
+    if value is not None and not re.match(r"^ari:cloud:ecosystem::app/[0-9a-fA-F-]{36}$", value):
+        raise ValueError(f"{value!r} is not a Forge app id (ari:cloud:ecosystem::app/<uuid>)")
+    return value
+
+
 class WebSettings(BaseModel):
-    """The web app's address. `base_url` (else http://host:port) is where remote links point today;
-    `host`, `port` and `forge_app_id` are for the coming web app and issue panel."""
+    """The web app: where it listens, the URL it is reached at, the Forge app it answers, and how
+    viewers outside Jira are identified (`auth`)."""
 
     model_config = _STRICT
     base_url: Annotated[str | None, AfterValidator(_check_url)] = None
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
-    forge_app_id: str | None = None
+    threads: int = Field(default=8, ge=1, le=256)
+    forge_app_id: Annotated[str | None, AfterValidator(_check_app_id)] = None
+    forge_jwks_url: Annotated[str, AfterValidator(_check_url)] = FORGE_JWKS_URL
+    auth: Literal["proxy", "token", "anonymous"] = "token"
+    proxy_header: str = Field(default="X-Forwarded-User", min_length=1)
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    token_accounts: dict[str, Annotated[str, AfterValidator(_check_env_name)]] = Field(default_factory=dict)
+    group_cache_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Every trusted proxy is an IP address or network (CIDR)."""
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{item!r} is not an IP address or network") from error
+        return value
 
 
 class SchedulerSettings(BaseModel):
@@ -137,15 +179,16 @@ class SchedulerSettings(BaseModel):
 
     model_config = _STRICT
     sync_cron: str | None = None
-    sync_every_minutes: int = Field(default=60, ge=1)
-    sync_every_seconds: int | None = Field(default=None, ge=1)
+    sync_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    sync_every_seconds: int | None = Field(default=None, ge=1, le=60 * MINUTES_PER_WEEK)
     publish_after_sync: bool = True
-    publish_every_minutes: int = Field(default=60, ge=1)
-    stale_check_every_minutes: int = Field(default=60, ge=1)
-    stale_after_days: float = Field(default=3, gt=0)
-    stale_after_days_by_source: dict[str, float] = Field(default_factory=dict)
-    checkin_cadence_days: float = Field(default=7, gt=0)
-    lease_seconds: int = Field(default=60, ge=2)
+    publish_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    stale_check_every_minutes: int = Field(default=60, ge=1, le=MINUTES_PER_WEEK)
+    stale_after_days: float = Field(default=3, gt=0, le=MAX_DAYS)
+    stale_after_days_by_source: dict[str, Annotated[float, Field(gt=0, le=MAX_DAYS)]] = Field(
+        default_factory=dict)
+    checkin_cadence_days: float = Field(default=7, gt=0, le=MAX_DAYS)
+    lease_seconds: int = Field(default=60, ge=2, le=3600)
     timezone: str = "UTC"
 
     @field_validator("sync_cron")
@@ -289,8 +332,14 @@ class Settings(_Sections):
         return self._token(self.jira.token_env)
 
     def confluence_token(self) -> str | None:
-        """The Confluence token from `$<confluence.token_env>` at load time (for the coming publisher)."""
+        """The Confluence token from `$<confluence.token_env>` at load time."""
         return self._token(self.confluence.token_env)
+
+    def web_tokens(self) -> dict[str, str]:
+        """The web API tokens by account, each read from the variable `web.token_accounts` names for
+        it at load time (accounts whose variable was unset are left out)."""
+        found = {account: self._token(name) for account, name in self.web.token_accounts.items()}
+        return {account: token for account, token in found.items() if token}
 
     def audiences(self) -> tuple[Audience, ...]:
         """The configured `[[audience]]` entries (empty: views use `audiences.default_audiences`)."""
@@ -335,25 +384,57 @@ def _allowed(section: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+def _field(loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The model field a key path of the file names, if there is one."""
+    model: type[BaseModel] = _ConfigFile
+    for part in loc[:-1]:
+        inner = model.model_fields[part].annotation if part in model.model_fields else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model.model_fields.get(str(loc[-1])) if loc else None
+
+
+def _range(info: FieldInfo) -> str | None:
+    """A number setting's allowed range in words ("1 to 64", "above 0 up to 600"), None if unbounded."""
+    bounds = {name: getattr(m, name) for m in info.metadata for name in ("gt", "ge", "lt", "le")
+              if getattr(m, name, None) is not None}
+    if not bounds:
+        return None
+    low = f"above {bounds['gt']}" if "gt" in bounds else f"{bounds['ge']}" if "ge" in bounds else None
+    high = f"below {bounds['lt']}" if "lt" in bounds else f"{bounds['le']}" if "le" in bounds else None
+    if low and high:
+        return f"{low} to {high}" if "ge" in bounds and "le" in bounds else f"{low} up to {high}"
+    return f"at least {low}" if "ge" in bounds else low or f"at most {high}"
+
+
+_BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
 def _explain(file: str, detail: Mapping[str, Any]) -> str:
-    """One pydantic error as `file: key.path: message`."""
+    """One pydantic error as `file: key.path: message`; a number out of its range gets the range."""
     loc = ".".join(str(part) for part in detail["loc"])
     message = str(detail["msg"]).removeprefix("Value error, ")
     if detail["type"] == "extra_forbidden":
         message = f"unknown key; allowed keys: {', '.join(_allowed(detail['loc'][:-1]))}"
+    info = _field(tuple(detail["loc"])) if detail["type"] in _BOUND_ERRORS else None
+    allowed = _range(info) if info is not None else None
+    if allowed is not None:
+        message = f"{detail.get('input')!r} is out of range; allowed: {allowed}"
     return f"{file}: {loc}: {message}" if loc else f"{file}: {message}"
 
 
 def _read(path: Path) -> dict[str, Any]:
     """The file's TOML; ConfigError (naming the file and line) when it cannot be read or parsed."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_toml_text(path, max_bytes=MAX_CONFIG_BYTES))
     except FileNotFoundError as error:
         raise ConfigError([f"{path}: no such config file"]) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot read the config file: {error}"]) from error
+    except TomlFileError as error:
+        where = f"{path}:{error.line}" if error.line else str(path)
+        raise ConfigError([f"{where}: cannot read the config file: {error.message}"]) from error
     except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column \d+\)$", str(error))
+        found = re.search(r"\(at line ([0-9]+), column [0-9]+\)$", str(error))
         where = f"{path}:{found[1]}" if found else str(path)
         message = str(error)[:found.start()].rstrip() if found else str(error)
         raise ConfigError([f"{where}: invalid TOML: {message}"]) from error
@@ -406,7 +487,8 @@ def _load(chosen: Path | None, env: Mapping[str, str]) -> Settings:
             okrs = chosen.absolute().parent / okrs  # relative to the config file, not to the cwd
     settings = Settings(okrs=okrs, config_file=chosen,
                         **{name: getattr(parsed, name) for name in _Sections.model_fields})
-    for name in {settings.jira.token_env, settings.confluence.token_env}:
+    named = {settings.jira.token_env, settings.confluence.token_env, *settings.web.token_accounts.values()}
+    for name in named:
         value = env.get(name, "").strip()
         if value:
             settings._tokens[name] = SecretStr(value)

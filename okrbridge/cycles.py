@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal
 
-_LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+_LABEL = re.compile(r"^(?P<year>[0-9]{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 
 
 class CycleError(ValueError):
@@ -76,6 +76,33 @@ class Period:
 def as_utc(moment: datetime) -> datetime:
     """The same instant in UTC; naive datetimes are taken to be UTC, as the store writes them."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""The earliest instant a check-in or an `--at` may name."""
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+"""Check-ins and `--at` instants lie before this: a date near datetime's end cannot be moved to UTC
+or into the next fiscal year, and nothing a team measures is dated a millennium ahead."""
+
+
+class InstantOutOfRange(ValueError):
+    """A date-time outside [EARLIEST, LATEST); the message names it and the range."""
+
+
+def user_instant(moment: datetime) -> datetime:
+    """A date-time a user typed (check-in time, `--at`) as an aware UTC instant in [EARLIEST, LATEST).
+
+    Naive times are UTC. Raises InstantOutOfRange, naming the instant and the range, for anything
+    outside it, including offsets that push a date past the end of what datetime can hold.
+    """
+    try:
+        utc: datetime | None = as_utc(moment)
+    except OverflowError:  # the offset moves it past datetime's first or last day
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise InstantOutOfRange(f"{moment.isoformat()} is out of range: dates must lie between "
+                         f"{EARLIEST.date()} and {(LATEST.date() - timedelta(days=1))}")
+    return utc
 
 
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
@@ -161,7 +188,7 @@ class FiscalCalendar:
 
     def parse(self, label: str) -> Period:
         """`"2026"`, `"2026-Q2"` or `"2026-05"` as a period; CycleError names what is wrong."""
-        match = _LABEL.match(label.strip()) if isinstance(label, str) else None
+        match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
         if match is None:
             raise CycleError(
                 f"cycle {label!r} is not a year (2026), a quarter (2026-Q2) or a month (2026-05)")

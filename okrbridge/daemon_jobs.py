@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from connectors.jira import JiraConnection
-from okrbridge.catalog import CatalogError, load_catalog
+from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.tomlread import TomlFileError, read_regular_bytes
 from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
 from okrbridge.workspace import sync as sync_workspace
 
@@ -89,10 +90,11 @@ class CatalogKeeper:
 
     @staticmethod
     def _read_digest(ws: Workspace) -> str | None:
-        """A hash of okrs.toml's bytes, or None when it cannot be read."""
+        """A hash of okrs.toml's bytes, or None when it cannot be read (a FIFO or device is never
+        waited on: see tomlread)."""
         try:
-            return hashlib.sha256(ws.settings.okrs.read_bytes()).hexdigest()
-        except OSError:
+            return hashlib.sha256(read_regular_bytes(ws.settings.okrs, max_bytes=MAX_FILE_BYTES)).hexdigest()
+        except (OSError, TomlFileError):
             return None
 
     def refresh(self, ws: Workspace) -> None:
@@ -101,10 +103,14 @@ class CatalogKeeper:
         changed = digest != self._digest
         if not changed and self._recorded:
             return
-        self._digest = digest
+        previous, self._digest = self._digest, digest
         try:
             loaded = load_catalog(ws.settings.okrs) if changed else ws.loaded
         except CatalogError as exc:
+            if self._read_digest(ws) != digest:
+                # written while it was read (an editor truncates, then writes): judge it next time
+                self._digest = previous
+                return
             problems = " | ".join(str(exc).splitlines())
             log.error("event=catalog_invalid file=%s keeping=last_good_catalog problems=%s",
                       ws.settings.okrs, problems)

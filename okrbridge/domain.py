@@ -6,6 +6,7 @@ views, renderers) speaks in these types.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -79,6 +80,18 @@ class Pace(StrEnum):
 
 EVERYONE = "everyone"
 """The audience name that means every viewer may see an objective or KPI."""
+
+MAX_CHECKIN_MAGNITUDE = 1e15
+"""The largest magnitude a checked-in value may have: a quadrillion is beyond any count, amount or
+rate a team tracks, and anything near float's limit (1e308) is a typo that would overflow sums."""
+
+
+def checked_value(value: float) -> float:
+    """A checked-in value, once it is finite and within ±MAX_CHECKIN_MAGNITUDE; ValueError otherwise."""
+    if not math.isfinite(value) or abs(value) > MAX_CHECKIN_MAGNITUDE:
+        raise ValueError(f"value {value!r} is out of range: a check-in must be a finite number between "
+                         f"-{MAX_CHECKIN_MAGNITUDE:.0e} and {MAX_CHECKIN_MAGNITUDE:.0e}")
+    return value
 
 
 @dataclass(frozen=True)

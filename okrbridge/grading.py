@@ -9,6 +9,7 @@ a result sits exactly on a band boundary such as 0.7. No IO happens here.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -193,23 +194,33 @@ def pace(score: float | None, elapsed_fraction: float, *, tolerance: float = 0.1
 def forecast(points: Sequence[tuple[datetime, float]], at: datetime) -> float | None:
     """The value at `at` on the least-squares line through `(time, value)` points.
 
-    None with fewer than two points or when they all share one instant (no slope to fit). Naive
-    datetimes are UTC.
+    None with fewer than two points, when they all share one instant (no slope to fit), when a value
+    is not finite, or when the line leaves the range of a float by `at`. Naive datetimes are UTC.
+    Never overflows, whatever the stored values are.
     """
     if len(points) < 2:
+        return None
+    ys = [float(v) for _, v in points]
+    if not all(math.isfinite(y) for y in ys):
         return None
     origin = as_utc(points[0][0])
     # Seconds from the first point keep the numbers small; centring on the means below keeps the
     # sums well conditioned even for readings spread over years.
     xs = [(as_utc(t) - origin).total_seconds() for t, _ in points]
-    ys = [float(v) for _, v in points]
+    # Values are scaled to at most 1 in magnitude, so sums of values near float's limit (1e308)
+    # cannot overflow; the result is scaled back once, and a line that leaves float's range is no forecast.
+    scale = max(abs(y) for y in ys) or 1.0
+    ys = [y / scale for y in ys]
     mean_x = math.fsum(xs) / len(xs)
     mean_y = math.fsum(ys) / len(ys)
     spread = math.fsum((x - mean_x) ** 2 for x in xs)
     if spread == 0:
         return None
     slope = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
-    return mean_y + slope * ((as_utc(at) - origin).total_seconds() - mean_x)
+    scaled = mean_y + slope * ((as_utc(at) - origin).total_seconds() - mean_x)
+    if abs(scaled) > 1 and abs(scaled) > sys.float_info.max / scale:
+        return None
+    return scaled * scale
 
 
 def _kpi_measure(kpi: Kpi) -> Measure | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from connectors.jira_models import RemoteLink
 from okrbridge.domain import Catalog, KeyResult
+from okrbridge.safe_text import one_line
 
 LINK_PREFIX = "okrbridge:kr="
 """The globalId prefix of every remote link okrbridge writes."""
@@ -32,10 +33,16 @@ def kr_of_link(global_id: str | None) -> str | None:
     return global_id[len(LINK_PREFIX):] or None
 
 
+LINK_TITLE_LIMIT = 255
+"""The longest remote-link title Jira stores."""
+
+
 def link_title(kr: KeyResult, score: float | None, status: str) -> str:
-    """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`."""
+    """The remote link's title: `KR CO-1.1 · Increase web conversion rate · 0.62 at risk`, on one
+    line with no control characters, the title cut so the whole fits LINK_TITLE_LIMIT."""
     grade = "no value yet" if score is None else f"{score:.2f} {status}"
-    return f"KR {kr.id} · {kr.title} · {grade}"
+    head, tail = f"KR {kr.id} · ", f" · {grade}"
+    return head + one_line(kr.title, LINK_TITLE_LIMIT - len(head) - len(tail)) + tail
 
 
 @dataclass(frozen=True)

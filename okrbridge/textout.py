@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from okrbridge.lint import Problem
 from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport
-from okrbridge.store import Snapshot
+from okrbridge.safe_text import printable
+
+if TYPE_CHECKING:  # only a type here: rendering must not load the store (SQLAlchemy) to start
+    from okrbridge.store import Snapshot
 
 
 def format_value(value: float | None, unit: str = "") -> str:
@@ -20,6 +23,7 @@ def format_value(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
     text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+    unit = printable(unit)
     if unit in ("$", "€", "£"):
         return f"{unit}{text}"
     return f"{text} {unit}".rstrip() if unit else text
@@ -42,27 +46,30 @@ def _grade(value: str, score: float | None, status: str, pace: str) -> str:
 
 def _kr_lines(kr: KrGrade) -> list[str]:
     """A key result row with its full title, then how and when its value was obtained."""
-    how = kr.explanation.describe() if kr.explanation is not None else "no value yet"
+    how = printable(kr.explanation.describe()) if kr.explanation is not None else "no value yet"
     numbers = _grade(format_value(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
-    return [f"  {kr.id:<12}{numbers}{kr.title}", f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
+    return [f"  {printable(kr.id):<12}{numbers}{printable(kr.title)}",
+            f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
 
 
 def _objective_lines(objective: ObjectiveGrade) -> list[str]:
     """An objective row followed by its key results."""
-    where = " · ".join(filter(None, [objective.level.value, objective.team, f"cycle {objective.cycle}"]))
-    head = (f"{objective.id:<14}{_grade('', objective.score, objective.status.value, objective.pace.value)}"
-            f"{objective.title}  ({where})")
+    where = printable(" · ".join(filter(None, [objective.level.value, objective.team,
+                                               f"cycle {objective.cycle}"])))
+    grade = _grade("", objective.score, objective.status.value, objective.pace.value)
+    head = f"{printable(objective.id):<14}{grade}{printable(objective.title)}  ({where})"
     return [head, *(line for kr in objective.krs for line in _kr_lines(kr))]
 
 
 def _kpi_line(kpi: KpiGrade) -> str:
     """One KPI row."""
-    return (f"  {kpi.id:<12}{_grade(format_value(kpi.value, kpi.unit), kpi.score, kpi.status.value, '')}"
-            f"{kpi.name}, as of {_day(kpi.as_of)}")
+    grade = _grade(format_value(kpi.value, kpi.unit), kpi.score, kpi.status.value, "")
+    return (f"  {printable(kpi.id):<12}{grade}"
+            f"{printable(kpi.name)}, as of {_day(kpi.as_of)}")
 
 
 def report_text(report: PeriodReport) -> str:
-    """A period's grades as a readable table."""
+    """A period's grades as a readable table; every text from a file or Jira is escaped (printable)."""
     last_day = report.end.toordinal() - 1
     lines = [f"== {report.period} ({report.kind.value}, {report.start} – "
              f"{datetime.fromordinal(last_day).date()}), graded as of {report.as_of:%Y-%m-%d %H:%M} UTC"]
@@ -77,11 +84,12 @@ def report_text(report: PeriodReport) -> str:
 
 
 def snapshot_line(snapshot: Snapshot, score: float | None) -> str:
-    """One snapshot: when, value, its `score` (from `grading.score_of`), and how the value was obtained."""
+    """One snapshot: when, value, its `score` (from `grading.score_of`), and how the value was obtained
+    (control characters in queries, statuses or notes escaped)."""
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
-    value = format_value(snapshot.value)
-    return (f"{snapshot.subject_id}  {snapshot.taken_at:%Y-%m-%d %H:%M}  value {value:>10}  "
-            f"score {_score(score)} {snapshot.source_kind}{run}  {snapshot.explanation.describe()}")
+    return (f"{printable(snapshot.subject_id)}  {snapshot.taken_at:%Y-%m-%d %H:%M}  "
+            f"value {format_value(snapshot.value):>10}  score {_score(score)} "
+            f"{printable(snapshot.source_kind)}{run}  {printable(snapshot.explanation.describe())}")
 
 
 def snapshot_dict(snapshot: Snapshot, score: float | None) -> dict[str, Any]:

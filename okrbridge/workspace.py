@@ -24,29 +24,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from connectors.confluence import ConfluenceConnection
-from connectors.jira import JiraConnection
-from connectors.retry import RetryPolicy
 from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, check_catalog_file, load_catalog
 from okrbridge.config import Settings
-from okrbridge.cycles import Period, PeriodKind
-from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind
+from okrbridge.cycles import Period, PeriodKind, user_instant
+from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
 from okrbridge.page_spec import PageSpec
-from okrbridge.pages import period_views, publish_periods, render_pages
-from okrbridge.publish import PageOperations, PublishReport, apply, preview, read_live
-from okrbridge.publish import Progress as PublishProgress
-from okrbridge.publish_plan import plan
 from okrbridge.report import PeriodReport, grade_period
+from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
-from okrbridge.sync import LinkOptions, Progress, SyncReport, run_sync
-from okrbridge.sync import dry_run as plan_only
 from okrbridge.views import ViewData
+
+if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
+    from connectors.confluence import ConfluenceConnection
+    from connectors.jira import JiraConnection
+    from okrbridge.publish import PageOperations, PublishReport
+    from okrbridge.publish import Progress as PublishProgress
+    from okrbridge.sync import Progress, SyncReport
 
 Mode = Literal["read", "record"]
 """How a workspace is opened: "read" writes nothing; "record" migrates and records the catalog."""
@@ -125,6 +124,8 @@ def validate(settings: Settings) -> list[Problem]:
 def dry_run(settings: Settings, only: frozenset[str] | None = None, *,
             at: datetime | None = None) -> SyncReport:
     """The questions a sync would ask; only `okrs.toml` is read (no Jira, no database)."""
+    from okrbridge.sync import dry_run as plan_only
+
     return plan_only(load_catalog(settings.okrs).catalog, only, at=at)
 
 
@@ -133,8 +134,16 @@ def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime
     """Store a manual value of a KR or KPI; UnknownSubject names an unknown id.
 
     The score it has now is stored with it as a record; every reader scores it afresh (`score_of`).
+    A value beyond ±MAX_CHECKIN_MAGNITUDE, a time outside cycles.user_instant's range, or a control
+    character in the note or author raises ValueError naming it: nothing is stored.
     """
     ws.require_record_mode("record a check-in")
+    value = checked_value(value)
+    at = user_instant(at) if at is not None else None
+    for name, text, allow in (("note", note, "\t\n\r"), ("author", author, "")):
+        char = unsafe_character(text, allow=allow) if text else None
+        if char is not None:
+            raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
     score = score_of(ws.subject(subject_id), value)
     return ws.store.record_checkin(subject_id, value, at or datetime.now(UTC), note, author, score=score)
 
@@ -202,6 +211,9 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
 
 def jira_connection(settings: Settings) -> JiraConnection:
     """A Jira connection from the `[jira]` settings and the token in the environment."""
+    from connectors.jira import JiraConnection
+    from connectors.retry import RetryPolicy
+
     jira = settings.jira
     if not jira.url:
         raise ValueError("jira.url is not set: name your Jira site in the config file")
@@ -220,6 +232,9 @@ def confluence_connection(settings: Settings) -> ConfluenceConnection:
 
     Timeouts and retries follow the `[jira]` settings: one policy for every Atlassian call.
     """
+    from connectors.confluence import ConfluenceConnection
+    from connectors.retry import RetryPolicy
+
     confluence, jira = settings.confluence, settings.jira
     if not confluence.url:
         raise ValueError("confluence.url is not set: name your Confluence site in the config file")
@@ -251,6 +266,8 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
     ws.require_record_mode("sync")
+    from okrbridge.sync import LinkOptions, run_sync
+
     links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
@@ -268,11 +285,12 @@ def _skipped_lines(report: SyncReport) -> list[str]:
 
 
 def sync_summary(report: SyncReport) -> str:
-    """The human summary of a sync (or of a dry run's plan), as the CLI prints and the daemon logs it."""
+    """The human summary of a sync (or of a dry run's plan), as the CLI prints it; control characters
+    escaped, so one logical line is one line on the terminal."""
     if report.dry_run:
         lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
         lines += [f"  {q}" for q in report.planned]
-        return "\n".join([*lines, *_skipped_lines(report)])
+        return "\n".join(printable(line) for line in [*lines, *_skipped_lines(report)])
     lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
              f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
              f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
@@ -285,7 +303,7 @@ def sync_summary(report: SyncReport) -> str:
     lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
     lines += _skipped_lines(report)
     lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
@@ -304,6 +322,8 @@ def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
 
 def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
     """The Confluence page tree for every published period (see pages.publish_periods) as of `now`."""
+    from okrbridge.pages import period_views, publish_periods, render_pages  # templates load here
+
     chosen = audiences(ws)
     periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
     return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
@@ -342,6 +362,9 @@ def publish(ws: Workspace, confluence: PageOperations,
     as a real run does and writes nothing; its report carries the diff of each body that would
     change. With a `period`, only records of that period's pages can be reported as orphans.
     """
+    from okrbridge.publish import apply, preview, read_live  # the Confluence side loads here
+    from okrbridge.publish_plan import plan
+
     when = now or (lambda: datetime.now(UTC))
     if specs_or_renderer is None:
         specs_or_renderer = lambda ws, period: period_pages(status_pages(ws, now=when()), period)  # noqa: E731

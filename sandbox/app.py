@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import admin_api, auth, confluence_api, faults, jira_api
+from sandbox import admin_api, auth, confluence_api, faults, forge_host, jira_api, jira_viewer
 from sandbox.errors import api_error, api_kind
 from sandbox.faults import FaultConfig, FaultInjector
 from sandbox.runtime import RUNTIME_KEY, LogEntry, SandboxRuntime
@@ -64,6 +64,8 @@ def create_app(
     jira_api.register(app)
     confluence_api.register(app)
     app.register_blueprint(admin_api.bp)
+    forge_host.register(app)
+    jira_viewer.register(app)
     _error_handlers(app)
 
     @app.after_request

@@ -31,7 +31,7 @@ DEACTIVATED = "Your account has been deactivated. Ask an administrator to reacti
 ADMIN_REQUIRED = "You are not authorized to perform this action. Administrator privileges are required."
 
 # Served without credentials by Jira too ("This operation can be accessed anonymously").
-_ANONYMOUS = re.compile(r"^/rest/api/(?:\d+|latest)/serverInfo$")
+_ANONYMOUS = re.compile(r"^/rest/api/(?:[0-9]+|latest)/serverInfo$")
 
 
 def groups_of(state: SandboxState, user: User) -> list[str]:

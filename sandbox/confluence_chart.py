@@ -13,7 +13,7 @@ import re
 from html import escape
 
 PALETTE = ("#0052cc", "#36b37e", "#ffab00", "#ff5630", "#6554c0", "#00b8d9", "#97a0af")
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
 
 
 def number(cell: str) -> float | None:

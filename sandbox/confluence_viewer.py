@@ -56,7 +56,7 @@ def build_viewer() -> Blueprint:
     @bp.get("/pages/")
     def index() -> ResponseReturnValue:
         """Every space with the tree of pages the signed-in user may read."""
-        signed = _signed_in()
+        signed = signed_in_or_challenge()
         if isinstance(signed, Response):
             return signed
         state, user = signed
@@ -97,7 +97,7 @@ def build_viewer() -> Blueprint:
     return bp
 
 
-def _signed_in() -> tuple[SandboxState, User] | Response:
+def signed_in_or_challenge() -> tuple[SandboxState, User] | Response:
     """The state and the signed-in user, or the answer to give instead: 401 with a challenge (so a
     browser prompts) without valid credentials, 403 for a deactivated account as the API answers."""
     state = current_state()
@@ -130,7 +130,7 @@ def _page(title: str, user: User | None, crumbs: list[dict[str, str]], content: 
 
 def _show(page_id: str) -> Response:
     """Render one page (or `?version=N` of it) for the signed-in user; 404 when hidden or missing."""
-    signed = _signed_in()
+    signed = signed_in_or_challenge()
     if isinstance(signed, Response):
         return signed
     state, user = signed

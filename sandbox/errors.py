@@ -15,8 +15,8 @@ ApiKind = Literal["jira", "confluence", "admin"]
 
 # Jira: /rest/api/<2|3|latest>/..., /rest/agile/...; Confluence: /wiki/rest/... (Cloud) and
 # /rest/api/<word>... (Data Center: content, space, search...), which never starts with a version.
-_JIRA_PATH = re.compile(r"^/rest/(?:api/(?:\d+|latest)/|agile/)")
-_CONFLUENCE_PATH = re.compile(r"^/(?:wiki/rest/|rest/api/(?!\d+/|latest/))")
+_JIRA_PATH = re.compile(r"^/rest/(?:api/(?:[0-9]+|latest)/|agile/)")
+_CONFLUENCE_PATH = re.compile(r"^/(?:wiki/rest/|rest/api/(?![0-9]+/|latest/))")
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 

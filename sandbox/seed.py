@@ -30,12 +30,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sandbox.defaults import DEFAULT_SEED, DEFAULT_SIZE
 from sandbox.model import CustomField, Issue, Project, User
 from sandbox.seed_issues import RESOLUTION_HOURS, STORY_POINTS, EpicSpec, Plan, Planner, share
 from sandbox.state import SandboxState
 
-DEFAULT_SEED = 1
-DEFAULT_SIZE = 3000
 EMAIL_DOMAIN = "example.com"
 OKR_SPACE = "OKR"
 GROUPS = ("okr-executives", "okr-sales", "okr-marketing", "okr-people", "okr-engineering",

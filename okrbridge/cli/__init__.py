@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from okrbridge.cli import daemon, demo, publish, records, sync  # noqa: F401  (importing registers the commands)
+from okrbridge.cli import daemon, demo, publish, records, serve, sync  # noqa: F401  (importing registers the commands)
 from okrbridge.cli.base import cli
 
 __all__ = ["cli", "main"]

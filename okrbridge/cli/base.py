@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from okrbridge.catalog import CatalogError
-from okrbridge.config import ConfigError, Settings, load_settings
-from okrbridge.cycles import CycleError
-from okrbridge.store import StoreError, UnknownSubject
-from okrbridge.workspace import Mode, Workspace, open_workspace
+from okrbridge.cycles import InstantOutOfRange, user_instant
+from okrbridge.safe_text import printable
+
+if TYPE_CHECKING:  # imported when used: `--help` and `validate` never load the store or SQLAlchemy
+    from okrbridge.config import Settings
+    from okrbridge.workspace import Mode, Workspace
 
 
 def emit_json(data: Any) -> None:
@@ -25,7 +28,8 @@ def emit_json(data: Any) -> None:
 
 
 def parse_moment(value: str | None, name: str) -> datetime | None:
-    """A `--at` value: an ISO date or date-time, taken as UTC when it has no offset."""
+    """A `--at` value: an ISO date or date-time, taken as UTC when it has no offset, within the
+    range cycles.user_instant accepts."""
     if value is None:
         return None
     try:
@@ -33,16 +37,10 @@ def parse_moment(value: str | None, name: str) -> datetime | None:
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (2026-05-31) or date-time",
                                  param_hint=name) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-@contextmanager
-def okr_file_errors() -> Iterator[None]:
-    """Turn the errors of an OKR file that does not load into one clear CLI message."""
     try:
-        yield
-    except CatalogError as exc:
-        raise click.ClickException(f"the OKR file has errors:\n{exc}") from exc
+        return user_instant(moment)
+    except InstantOutOfRange as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from exc
 
 
 class Context:
@@ -54,35 +52,115 @@ class Context:
 
     @property
     def settings(self) -> Settings:
-        """The validated settings; a ConfigError becomes a clear CLI error naming the file and key."""
+        """The validated settings (a ConfigError becomes a message naming the file and key, see
+        `user_message`)."""
+        from okrbridge.config import load_settings
+
         if self._settings is None:
-            try:
-                self._settings = load_settings(self.config, os.environ)
-            except ConfigError as exc:
-                raise click.ClickException(str(exc)) from exc
+            self._settings = load_settings(self.config, os.environ)
         return self._settings
 
     @contextmanager
     def workspace(self, mode: Mode) -> Iterator[Workspace]:
-        """Open the workspace for `mode` ("read" writes nothing), turning the errors a user can fix
-        into messages, not tracebacks."""
-        try:
-            with okr_file_errors():
-                ws = open_workspace(self.settings, mode=mode)
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from exc
+        """The workspace opened for `mode` ("read" writes nothing), closed when the block ends; errors
+        become messages in `user_message`."""
+        from okrbridge.workspace import open_workspace
+
+        ws = open_workspace(self.settings, mode=mode)
         try:
             yield ws
-        except (UnknownSubject, CycleError, StoreError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
         finally:
             ws.close()
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    """Exception class `name` of `module` if that module is loaded: an exception of a module that was
+    never imported cannot have been raised, and importing it here would slow every command's start."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    """Whether `exc` is an instance of `module.name` (see `_loaded`)."""
+    cls = _loaded(module, name)
+    return cls is not None and isinstance(exc, cls)
+
+
+def safe_url(url: str) -> str:
+    """A database URL with any password replaced by ***, even when the URL does not parse."""
+    return re.sub(r"(?<=://)([^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
+def _database_message(exc: BaseException, url: str) -> str:
+    """A SQLAlchemy or alembic error as what happened to which database (no password, no traceback)."""
+    where = f"database_url {safe_url(url)!r}"
+    if _is(exc, "sqlalchemy.exc", "NoSuchModuleError"):  # an ArgumentError too: test it first
+        return f"{where} names a database okrbridge cannot use: SQLite (sqlite:///...) and PostgreSQL " \
+               "(postgresql+psycopg://...) are supported"
+    if _is(exc, "sqlalchemy.exc", "ArgumentError"):
+        return f"{where} is not a database URL: write sqlite:///path/okrbridge.db or " \
+               "postgresql+psycopg://user@host/dbname"
+    if _is(exc, "alembic.util.exc", "CommandError"):
+        return f"{where} cannot be migrated: {exc} (was it written by a newer okrbridge?)"
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else \
+        type(exc).__name__
+    reason = safe_url(reason)
+    if "database is locked" in reason:
+        from okrbridge.store.engine import SQLITE_BUSY_TIMEOUT_MS
+
+        return f"{where} is locked by another process (waited {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); " \
+               "try again when it has finished"
+    if "file is not a database" in reason:
+        return f"{where} names a file that is not a SQLite database"
+    if _is(exc, "sqlalchemy.exc", "OperationalError") or _is(exc, "sqlalchemy.exc", "InterfaceError"):
+        return f"cannot use the {where}: {reason}"
+    return f"database error on {where}: {reason}"
+
+
+def user_message(exc: BaseException, obj: Context | None) -> str | None:
+    """What to tell the user about an error a command raised, or None when it is a bug (a traceback).
+
+    The one error-to-message layer of the command line: configuration, OKR file, calendar, store,
+    bad values and database errors become a message naming the culprit.
+    """
+    from okrbridge.catalog import CatalogError
+    from okrbridge.config import ConfigError
+
+    if isinstance(exc, CatalogError):
+        return f"the OKR file has errors:\n{exc}"
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    database = _loaded("sqlalchemy.exc", "SQLAlchemyError"), _loaded("alembic.util.exc", "CommandError")
+    if any(cls is not None and isinstance(exc, cls) for cls in database):
+        url = obj.settings.database_url if obj is not None and obj._settings is not None else "(unknown)"
+        return _database_message(exc, url)
+    if _is(exc, "okrbridge.store.records", "StoreError") or _is(exc, "okrbridge.cycles", "CycleError"):
+        return str(exc)
+    if isinstance(exc, ValueError | OSError):
+        return str(exc)
+    return None
+
+
+class CommandGroup(click.Group):
+    """The `okrbridge` group: every command's errors go through `user_message`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error the user can fix becomes a one-message exit 1, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            message = user_message(exc, ctx.find_object(Context))
+            if message is None:
+                raise
+            raise click.ClickException(printable(message)) from exc
 
 
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config file (default: $OKRBRIDGE_CONFIG, else ./okrbridge.toml, else embedded defaults).")
 @click.version_option(package_name="okrbridge")

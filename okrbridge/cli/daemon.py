@@ -5,13 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from okrbridge.catalog import CatalogError, load_catalog
 from okrbridge.cli.base import Context, cli, pass_context
-from okrbridge.scheduler import Daemon, configure_logging
-from okrbridge.store import Store
-from okrbridge.workspace import Workspace, jira_connection
 
 
 @cli.command()
@@ -26,6 +21,14 @@ def daemon(obj: Context, once: bool) -> None:
     others stand by and take over when it stops renewing. SIGTERM/SIGINT finish the running job
     and exit 0.
     """
+    # the scheduler, the store and the connectors load here, not when any other command starts
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from okrbridge.catalog import CatalogError, load_catalog
+    from okrbridge.scheduler import Daemon, configure_logging
+    from okrbridge.store import Store
+    from okrbridge.workspace import Workspace, jira_connection
+
     settings = obj.settings
     try:
         loaded = load_catalog(settings.okrs)

@@ -6,18 +6,20 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
 from okrbridge.cycles import PeriodKind
-from okrbridge.demo import BOT_EMAIL, BOT_TOKEN, run_demo, running_sandbox
-from okrbridge.workspace import grades, sync_summary
-from sandbox.__main__ import main as sandbox_main
-from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE
-from sandbox.state import Deployment
+from sandbox.defaults import DEFAULT_SEED, DEFAULT_SIZE
+
+if TYPE_CHECKING:
+    from sandbox.state import Deployment
+
+# The sandbox (Flask, the JQL engine) and the store load inside the commands that use them, so that
+# every other command starts without them.
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
@@ -25,6 +27,8 @@ from sandbox.state import Deployment
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """Run the local Jira + Confluence stand-in (`okrbridge sandbox --help` lists its options)."""
+    from sandbox.__main__ import main as sandbox_main
+
     sys.exit(sandbox_main(ctx.args, prog="okrbridge sandbox"))
 
 
@@ -44,9 +48,12 @@ def sandbox(ctx: click.Context) -> None:
 def demo(database: Path, deployment: str, seed: int, size: int, no_history: bool, serve: bool, port: int,
          as_json: bool) -> None:
     """The main job on embedded defaults: sandbox Jira, sample OKRs, SQLite; sync and grade."""
+    from okrbridge.demo import BOT_EMAIL, BOT_TOKEN, run_demo, running_sandbox
+    from okrbridge.workspace import grades, sync_summary
+
     say = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
     # click.Choice has already limited `deployment` to the two the sandbox plays.
-    with running_sandbox(cast(Deployment, deployment), port, seed, size) as server:
+    with running_sandbox(cast("Deployment", deployment), port, seed, size) as server:
         say(f"sandbox {deployment} Jira + Confluence at {server.url} (seed {seed}, size {size})")
         run, ws = run_demo(server, database, weeks=not no_history, progress=say)
         try:

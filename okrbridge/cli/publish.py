@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from connectors.confluence import ConfluenceError
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
-from okrbridge.publish import PublishReport
-from okrbridge.publish_plan import PlanError
-from okrbridge.workspace import confluence_connection
-from okrbridge.workspace import publish as publish_workspace
+from okrbridge.safe_text import printable
+
+if TYPE_CHECKING:  # publishing (connectors, templates, the store) loads only when `publish` runs
+    from okrbridge.publish import PublishReport
 
 
 @contextmanager
@@ -38,8 +38,10 @@ def report_text(report: PublishReport, *, diffs: bool) -> str:
              f"{f' (page {page.page_id})' if page.page_id else ''}: {page.reason}" for page in report.pages]
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts().items())) or "no pages"
     lines.append(f"{'dry run, nothing written: ' if report.dry_run else ''}{counts}")
-    if diffs:
-        lines += [page.diff.rstrip("\n") for page in report.pages if page.diff]
+    lines = [printable(line) for line in lines]  # titles and Confluence's reasons: one line each
+    if diffs:  # a diff spans lines by design; each of its lines is escaped
+        lines += ["\n".join(printable(d) for d in page.diff.rstrip("\n").split("\n"))
+                  for page in report.pages if page.diff]
     return "\n".join(lines)
 
 
@@ -52,6 +54,11 @@ def report_text(report: PublishReport, *, diffs: bool) -> str:
 @pass_context
 def publish(obj: Context, dry_run: bool, force: bool, period: str | None, as_json: bool) -> None:
     """Publish the Confluence status pages; unchanged pages are not written. Exits 1 when a page failed."""
+    from connectors.confluence import ConfluenceError
+    from okrbridge.publish_plan import PlanError
+    from okrbridge.workspace import confluence_connection
+    from okrbridge.workspace import publish as publish_workspace
+
     with obj.workspace("record") as ws:  # publishing keeps its publish records in the store
         if period is not None:
             period = ws.loaded.calendar.parse(period).label  # CycleError names a bad one

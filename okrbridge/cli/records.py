@@ -10,10 +10,10 @@ import click
 
 from okrbridge import textout
 from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
-from okrbridge.workspace import checkin_warning, record_checkin, resolve_period
-from okrbridge.workspace import grades as grades_of
-from okrbridge.workspace import history as history_of
-from okrbridge.workspace import validate as problems_of
+from okrbridge.safe_text import printable
+
+# The catalog loader (pydantic) and the workspace (the store, SQLAlchemy) load inside the commands
+# that use them: `okrbridge --help` needs neither, `validate` no store.
 
 
 @cli.command()
@@ -21,24 +21,42 @@ from okrbridge.workspace import validate as problems_of
 @pass_context
 def validate(obj: Context, as_json: bool) -> None:
     """Check the config and okrs.toml; lint the OKRs. Exits 1 when there are errors."""
+    from okrbridge.catalog import check_catalog_file  # the OKR file only: validate loads no store
+
     settings = obj.settings
-    problems = problems_of(settings)
+    problems = check_catalog_file(settings.okrs)
     errors = [p for p in problems if p.severity == "error"]
     if as_json:
         emit_json({"config": str(settings.config_file) if settings.config_file else None,
                     "okrs": str(settings.okrs), "problems": [textout.problem_dict(p) for p in problems]})
     else:
         for problem in problems:
-            click.echo(f"{problem.severity}: {problem}")
+            click.echo(printable(f"{problem.severity}: {problem}"))
         warnings = len(problems) - len(errors)
         click.echo(f"{settings.okrs}: {len(errors)} error(s), {warnings} warning(s)")
     if errors:
         sys.exit(1)
 
 
+class _Number(click.ParamType):
+    """A number written with ASCII digits: float() alone also takes "١٢" (Arabic-Indic) and "１２"."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """The float `value` writes, or a usage error naming it."""
+        text = str(value).strip()
+        try:
+            if not text.isascii():
+                raise ValueError(text)
+            return float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (write it like 420, -3.5 or 1e6)", param, ctx)
+
+
 @cli.command()
 @click.argument("subject")
-@click.argument("value", type=float)
+@click.argument("value", type=_Number())
 @click.option("--note", default=None, help="Why the value is what it is.")
 @click.option("--at", "at", default=None, help="When the value was true (default: now), e.g. 2026-05-31.")
 @click.option("--author", default=lambda: os.environ.get("USER"), help="Who records it (default: $USER).")
@@ -47,12 +65,14 @@ def validate(obj: Context, as_json: bool) -> None:
 def checkin(obj: Context, subject: str, value: float, note: str | None, at: str | None,
             author: str | None, as_json: bool) -> None:
     """Record a manual VALUE for the key result or KPI SUBJECT."""
+    from okrbridge.workspace import checkin_warning, record_checkin
+
     with obj.workspace("record") as ws:
         snapshot = record_checkin(ws, subject, value, at=parse_moment(at, "--at"), note=note, author=author)
         score = ws.score_of(snapshot)
         warning = checkin_warning(ws, subject)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(printable(f"warning: {warning}"), err=True)
     if as_json:
         emit_json(textout.snapshot_dict(snapshot, score))
     else:
@@ -68,6 +88,9 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
 @pass_context
 def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
     """Grades per objective and key result for a cycle, from the stored snapshots (writes nothing)."""
+    from okrbridge.workspace import grades as grades_of
+    from okrbridge.workspace import resolve_period
+
     now = parse_moment(at, "--at") or datetime.now(UTC)
     with obj.workspace("read") as ws:
         reports = grades_of(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
@@ -85,12 +108,14 @@ def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_jso
 @pass_context
 def history(obj: Context, subject: str, as_json: bool) -> None:
     """Every stored snapshot of the key result or KPI SUBJECT, with how each value was obtained."""
+    from okrbridge.workspace import history as history_of
+
     with obj.workspace("read") as ws:
         entries = history_of(ws, subject)
     if as_json:
         emit_json([textout.snapshot_dict(e.snapshot, e.score) for e in entries])
     elif not entries:
-        click.echo(f"{subject}: no snapshots yet")
+        click.echo(printable(f"{subject}: no snapshots yet"))
     else:
         for entry in entries:
             click.echo(textout.snapshot_line(entry.snapshot, entry.score))

@@ -8,12 +8,7 @@ from contextlib import contextmanager
 
 import click
 
-from connectors.jira import JiraError
-from okrbridge.cli.base import Context, cli, emit_json, okr_file_errors, pass_context
-from okrbridge.sync import SyncAborted
-from okrbridge.workspace import dry_run as plan_only
-from okrbridge.workspace import jira_connection, sync_summary
-from okrbridge.workspace import sync as sync_workspace
+from okrbridge.cli.base import Context, cli, emit_json, pass_context
 
 
 @contextmanager
@@ -38,10 +33,16 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @pass_context
 def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> None:
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
+    from connectors.jira import JiraError
+    from okrbridge.sync import SyncAborted
+    from okrbridge.workspace import dry_run as plan_only
+    from okrbridge.workspace import jira_connection, sync_summary
+    from okrbridge.workspace import sync as sync_workspace
+
+    # the sync machinery (connectors, HTTP, the store) loads only when `sync` runs
     subset = frozenset(only) if only else None
     if dry_run:
-        with okr_file_errors():
-            report = plan_only(obj.settings, subset)
+        report = plan_only(obj.settings, subset)  # reads okrs.toml only: no Jira, no database
     else:
         with obj.workspace("record") as ws:
             try:

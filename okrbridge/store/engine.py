@@ -9,17 +9,18 @@ and SQLAlchemy-emitted BEGIN so a write transaction can take the write lock up f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from okrbridge.store.records import StoreError
+
+if TYPE_CHECKING:  # alembic loads only when a migration is due (see `migrate`)
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The packaged alembic script directory (env.py, script.py.mako, versions/)."""
@@ -44,7 +45,12 @@ def _prepare_sqlite_file(url: URL) -> None:
     database = url.database or ""
     if _is_sqlite_memory(url) or database.startswith("file:"):
         return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the folder {folder} for the SQLite database: "
+                         f"{error.strerror or error}") from error
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -109,11 +115,46 @@ def alembic_config(connection: Connection | None = None) -> Config:
     With a connection, env.py migrates through it. Developers adding a revision can use this too:
     `command.revision(alembic_config(conn), message=..., autogenerate=True)`.
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+def packaged_heads() -> frozenset[str]:
+    """The newest revisions of the packaged migrations, read from their files without alembic.
+
+    Every revision file assigns `revision` and `down_revision` literals; the heads are the revisions
+    no other one revises. tests/store checks this agrees with alembic's own answer.
+    """
+    revisions, revised = _revision_files()
+    return revisions - revised
+
+
+def _revision_files() -> tuple[frozenset[str], frozenset[str]]:
+    """The revisions the packaged migration files define, and the ones they revise."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            found = set(re.findall(r"[\"']([^\"']+)[\"']", value))
+            (revisions if name == "revision" else revised).update(found)
+    return frozenset(revisions), frozenset(revised)
+
+
+def migration_due(engine: Engine) -> bool:
+    """Whether the database is not at the packaged heads (an empty database is: it has no schema)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return True
+        stamped = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    return stamped != packaged_heads()
 
 
 _MIGRATION_LOCK_KEY = 0x6F6B72_6D6967
@@ -124,8 +165,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (default: the newest) in one transaction.
 
     Processes starting together (two daemons on two hosts) take turns: the second waits for the
-    first's migration to commit, then finds nothing left to do.
+    first's migration to commit, then finds nothing left to do. A database already at the newest
+    revision is left alone, with no lock taken and without loading alembic (which is most of a
+    command's start-up otherwise).
     """
+    if revision == "head" and not migration_due(engine):
+        return
+    from alembic import command
+
     with engine.connect() as connection:
         connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with connection.begin():
@@ -134,26 +181,23 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
 
 
-def schema_revision(engine: Engine) -> str | None:
-    """The migration the database is at; None when it has no okrbridge tables. Writes nothing."""
+def schema_revisions(engine: Engine) -> frozenset[str]:
+    """The migrations the database is stamped with; empty when it has no okrbridge tables. Writes nothing."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(row[0] for row in rows)
 
 
-def head_revision() -> str | None:
-    """The newest packaged migration: the schema this version of okrbridge reads and writes."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def known_revision(revision: str) -> bool:
-    """Whether `revision` is one of the packaged migrations (else a newer okrbridge wrote it)."""
-    try:
-        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
-    except CommandError:
-        return False
+def packaged_revisions() -> frozenset[str]:
+    """Every packaged migration (a stamp outside them was written by a newer okrbridge)."""
+    return _revision_files()[0]
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the database to `revision` ("base" drops every store table)."""
+    from alembic import command
+
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)

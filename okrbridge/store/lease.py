@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, case, or_, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
@@ -63,6 +62,8 @@ def acquire_lease(store: Store, name: str, owner: str, seconds: float) -> Lease 
                     # a renewal keeps the time it was first taken; a takeover starts a new term
                     acquired_at=case((table.c.owner == owner, table.c.acquired_at), else_=now))))
         if renewed.rowcount != 1:
+            from sqlalchemy.dialects import postgresql, sqlite  # loaded when first used (start-up)
+
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
             # RETURNING says whether the row went in (rowcount is not reported alike by every driver)

@@ -33,10 +33,10 @@ from okrbridge.domain import Catalog, Reading, SourceKind
 from okrbridge.store import catalog_rows, convert, run_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
-    head_revision,
-    known_revision,
     make_engine,
-    schema_revision,
+    packaged_heads,
+    packaged_revisions,
+    schema_revisions,
     sqlite_file,
 )
 from okrbridge.store.engine import downgrade as _downgrade
@@ -122,15 +122,16 @@ class Store:
         path = sqlite_file(self.url)
         if path is not None and not path.is_file():
             raise SchemaNotReady(f"the database {shown} does not exist yet: {fix}")
-        current, head = schema_revision(self.engine), head_revision()
-        if current is None:
+        current, heads = schema_revisions(self.engine), packaged_heads()
+        if not current:
             raise SchemaNotReady(f"the database {shown} has no okrbridge tables yet: {fix}")
-        if current != head:
-            if not known_revision(current):
+        if current != heads:
+            at, reads = ", ".join(sorted(current)), ", ".join(sorted(heads))
+            if current - packaged_revisions():
                 raise SchemaNotReady(f"the database {shown} was written by a newer okrbridge (schema "
-                                     f"{current}; this version reads {head}): upgrade okrbridge")
-            raise SchemaNotReady(f"the database {shown} has an older schema ({current}; this version "
-                                 f"reads {head}): {fix}")
+                                     f"{at}; this version reads {reads}): upgrade okrbridge")
+            raise SchemaNotReady(f"the database {shown} has an older schema ({at}; this version "
+                                 f"reads {reads}): {fix}")
 
     def downgrade(self, revision: str) -> None:
         """Take the schema back to `revision`; "base" drops every table and all data."""

@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, func, insert, or_, update
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
@@ -46,6 +45,9 @@ def _table(name: str) -> Table:
 
 def _insert_statement(session: Session, table: Table) -> Any:
     """The dialect's INSERT that supports ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
+    # the dialect modules load when first used: PostgreSQL's costs a SQLite command's start-up ~50 ms
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)

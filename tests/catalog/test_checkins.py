@@ -97,3 +97,19 @@ def test_checkin_errors_are_all_collected(write: Write) -> None:
         load_checkins(path)
     assert [(p.line, p.subject, p.field) for p in caught.value.problems] == [
         (3, "A", "value"), (6, "checkin[1]", "kr")]
+
+
+@pytest.mark.parametrize(("line", "field", "fragment"), [
+    ("value = 1e308\nat = 2026-02-01", "value", "value 1e+308 is out of range"),
+    ("value = -2e15\nat = 2026-02-01", "value", "is out of range"),
+    ("value = 1\nat = 9999-12-31T23:59:59-05:00", "at", "9999-12-31T23:59:59-05:00 is out of range"),
+    ("value = 1\nat = 0001-01-01T00:00:00+01:00", "at", "is out of range"),
+    ('value = 1\nat = "3000-01-01"', "at", "out of range: dates must lie between 1900-01-01 and 2999-12-31"),
+])
+def test_absurd_checkin_values_and_dates_are_refused_on_their_line(write: Write, line: str, field: str,
+                                                                    fragment: str) -> None:
+    path = write(f'[[checkin]]\nkr = "CO-1.2"\n{line}\n', "checkins.toml")
+    error = only_error(path)
+    wanted = 3 if field == "value" else 4
+    assert error.startswith(f"{path}:{wanted}: CO-1.2.{field}: "), error
+    assert fragment in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -261,3 +262,49 @@ def test_example_config_mentions_every_setting() -> None:
             assert all(f"{key} =" in text for key in AudienceSettings.model_fields), name
         else:
             assert f"{name} =" in text, name
+
+
+def test_arrays_nested_thousands_deep_are_refused_with_the_line(write: Write) -> None:
+    path = write('database_url = "sqlite:///x.db"\nx = ' + "[" * 3000 + "]" * 3000 + "\n", "okrbridge.toml")
+    assert config_error(path) == [f"{path}:2: cannot read the config file: arrays or inline tables nest "
+                                  "more than 32 levels deep"]
+
+
+def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "okrbridge.toml"
+    os.mkfifo(fifo)  # opening it for a plain read would wait for a writer forever
+    assert config_error(fifo) == [f"{fifo}: cannot read the config file: not a regular file (a device, "
+                                  "a FIFO or a folder cannot hold TOML)"]
+
+
+@pytest.mark.parametrize(("section", "key", "value", "allowed"), [
+    ("jira", "timeout_seconds", "1e308", "above 0 up to 600"),
+    ("jira", "timeout_seconds", "0", "above 0 up to 600"),
+    ("jira", "max_retries", "100000000000000000000", "0 to 20"),
+    ("jira", "max_retry_wait_seconds", "1e9", "0 to 3600"),
+    ("jira", "max_concurrency", "65", "1 to 64"),
+    ("web", "port", "70000", "1 to 65535"),
+    ("scheduler", "publish_every_minutes", "0", "1 to 10080"),
+    ("scheduler", "sync_every_minutes", "1000000", "1 to 10080"),
+    ("grading", "pace_tolerance", "1.5", "0 to 1"),
+    ("scheduler", "sync_every_seconds", "1000000", "1 to 604800"),
+    ("scheduler", "stale_after_days", "1e308", "above 0 up to 366"),
+    ("scheduler", "checkin_cadence_days", "0", "above 0 up to 366"),
+    ("scheduler", "lease_seconds", "1", "2 to 3600"),
+])
+def test_every_number_setting_is_bounded_and_the_error_names_key_and_range(
+        write: Write, section: str, key: str, value: str, allowed: str) -> None:
+    path = write(f"[{section}]\n{key} = {value}\n", "okrbridge.toml")
+    [message] = config_error(path)
+    assert message.startswith(f"{path}: {section}.{key}: ") and message.endswith(f"allowed: {allowed}")
+
+
+def test_a_float_for_a_whole_number_setting_is_refused(write: Write) -> None:
+    path = write("[jira]\nmax_retries = 1e20\n", "okrbridge.toml")
+    assert config_error(path) == [f"{path}: jira.max_retries: Input should be a valid integer"]
+
+
+def test_the_largest_allowed_numbers_load(write: Write) -> None:
+    path = write("[jira]\ntimeout_seconds = 600\nmax_retries = 20\nmax_retry_wait_seconds = 3600\n"
+                 "[scheduler]\npublish_every_minutes = 10080\n", "okrbridge.toml")
+    assert load_settings(path, {}).jira.max_retries == 20

@@ -393,3 +393,16 @@ def test_kpi_without_value_or_levels_has_no_data() -> None:
     assert (kpi_status(CONVERSION, None), kpi_score(CONVERSION, None)) == (Status.NO_DATA, None)
     bare = Kpi("bare", "Bare")
     assert (kpi_status(bare, 3.0), kpi_score(bare, 3.0)) == (Status.NO_DATA, None)
+
+
+def test_forecast_of_values_near_the_float_limit_never_overflows() -> None:
+    flat = [(T0, 1e308), (T0 + timedelta(days=30), 1e308)]
+    assert forecast(flat, T0 + timedelta(days=300)) == pytest.approx(1e308)
+    rising = [(T0, 1e307), (T0 + timedelta(days=10), 2e307)]
+    assert forecast(rising, T0 + timedelta(days=20)) == pytest.approx(3e307)
+
+
+def test_forecast_that_leaves_the_float_range_is_no_forecast() -> None:
+    steep = [(T0, -1.7e308), (T0 + timedelta(days=1), 1.7e308)]
+    assert forecast(steep, T0 + timedelta(days=30)) is None
+    assert forecast([(T0, 1.0), (T0 + timedelta(days=1), math.inf)], T0) is None

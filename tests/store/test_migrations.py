@@ -135,3 +135,21 @@ def test_drift_check_notices_a_column_the_migrations_lack(store: Store) -> None:
         diffs = compare_metadata(context, declared)
 
     assert [(d[0], d[3].name) for d in diffs] == [("add_column", "confidence")]
+
+
+def test_the_heads_read_without_alembic_are_alembics_heads() -> None:
+    from alembic.script import ScriptDirectory
+
+    from okrbridge.store.engine import alembic_config, packaged_heads
+    assert packaged_heads() == frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_a_migration_is_due_on_an_empty_or_older_database_and_not_at_head(sqlite_url: str) -> None:
+    from okrbridge.store.engine import migration_due
+    store = Store(sqlite_url)
+    assert migration_due(store.engine)
+    store.migrate()
+    assert not migration_due(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    assert migration_due(store.engine)

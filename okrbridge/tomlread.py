@@ -1,0 +1,118 @@
+"""Reading a TOML file a user names, safely: only regular files of a sane size, nested sanely.
+
+Why: the OKR file and the config file are named by users and may be anything. `/dev/zero` or a
+FIFO would make a plain read hang forever, a huge file would be read whole into memory, and
+`tomllib` parses arrays and inline tables recursively, so a document nested a few hundred levels
+deep raises `RecursionError` instead of a parse error. `read_toml_text` refuses all three with a
+`TomlFileError` whose message (and line, when there is one) the caller reports in its own words.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["MAX_NESTING", "TomlFileError", "nesting_too_deep", "read_regular_bytes", "read_toml_text"]
+
+MAX_NESTING = 32
+"""How deep arrays and inline tables may nest (an OKR or config file needs three or four levels)."""
+
+_NOT_REGULAR = "not a regular file (a device, a FIFO or a folder cannot hold TOML)"
+
+
+class TomlFileError(ValueError):
+    """A file that cannot be read as TOML text: `message` says why, `line` where (when known)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        super().__init__(message)
+
+
+def read_toml_text(path: Path, *, max_bytes: int) -> str:
+    """The UTF-8 text of `path`, once it is known to be a regular file of at most `max_bytes`
+    whose arrays and inline tables nest at most MAX_NESTING deep; TomlFileError otherwise.
+
+    FileNotFoundError passes through, so a caller can say "no such file" in its own words.
+    """
+    data = read_regular_bytes(path, max_bytes=max_bytes)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TomlFileError(f"cannot read the file: it is not UTF-8 text ({error.reason} at byte "
+                            f"{error.start})") from error
+    line = nesting_too_deep(text, MAX_NESTING)
+    if line is not None:
+        raise TomlFileError(f"arrays or inline tables nest more than {MAX_NESTING} levels deep", line)
+    return text
+
+
+def read_regular_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of `path` once it is known to be a regular file of at most `max_bytes` (it is never
+    waited on or read past the limit); TomlFileError otherwise, FileNotFoundError passes through."""
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; a regular file ignores it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise TomlFileError(_NOT_REGULAR)
+            if info.st_size > max_bytes:
+                raise TomlFileError(f"the file is {info.st_size:,} bytes; the limit is {max_bytes:,}")
+            data = handle.read(max_bytes + 1)  # a file growing while it is read is still capped
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError as error:
+        raise TomlFileError(_NOT_REGULAR) from error
+    except OSError as error:
+        raise TomlFileError(f"cannot read the file: {error.strerror or error}") from error
+    if len(data) > max_bytes:
+        raise TomlFileError(f"the file is over the limit of {max_bytes:,} bytes")
+    return data
+
+
+def nesting_too_deep(text: str, limit: int) -> int | None:
+    """The line where `[`/`{` nesting first goes past `limit` outside strings and comments, else None.
+
+    A lexer of just enough TOML to tell brackets in values from brackets in strings and comments;
+    table headers (`[[a.b]]`) count too, which costs two levels at the top and nothing else.
+    """
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = text[i:i + 3] if text.startswith(char * 3, i) else char
+            end = _string_end(text, i + len(quote), quote)
+            line += text.count("\n", i, end)
+            i = end
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
+def _string_end(text: str, i: int, quote: str) -> int:
+    """The index just past the string whose content starts at `i` and which `quote` closes."""
+    escapes = quote[0] == '"'
+    while i < len(text):
+        if escapes and text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(quote, i):
+            return i + len(quote)
+        if len(quote) == 1 and text[i] == "\n":
+            return i  # an unterminated one-line string: tomllib reports it; the line break counts
+        i += 1
+    return len(text)
