@@ -130,6 +130,11 @@ class JiraConnection:
         """Counters: `requests` sent (retries included), `retries`, `waited_seconds`, `throttled`."""
         return self._site.stats
 
+    def set_deadline(self, seconds: float | None) -> None:
+        """Give up every request `seconds` from now: none is sent, and no timeout or retry wait reaches
+        past that instant (the failure names the deadline). None lifts it."""
+        self._site.set_deadline(seconds)
+
     @property
     def deployment(self) -> Deployment:
         """"cloud" or "datacenter": as configured, or as `serverInfo` said on first use."""
@@ -378,7 +383,7 @@ class JiraConnection:
         """Create or update (by `global_id`) a remote link on the issue; return the link's id.
 
         Jira's POST with a globalId is itself the upsert, so one request does it, and a re-sync
-        updates the link in place. Not retried on 5xx: a POST that may have taken effect is not repeated.
+        updates the link in place. Being an upsert, it is retried like an idempotent write.
         """
         return jira_remote_links.upsert_remote_link(self._site, key, global_id, url, title, summary=summary,
                                                     icon_url=icon_url, status_resolved=status_resolved,

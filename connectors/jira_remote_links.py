@@ -36,7 +36,7 @@ def upsert_remote_link(site: JiraSite, key: str, global_id: str, url: str, title
     """Create or update (by `global_id`) a remote link on the issue; return the link's id.
 
     Jira's POST with a globalId is itself the upsert, so one request does it, and a re-sync
-    updates the link in place. Not retried on 5xx: a POST that may have taken effect is not repeated.
+    updates the link in place. Being an upsert, it is retried like an idempotent write.
     """
     key = check_key(key)
     if not global_id or len(global_id) > 255:

@@ -26,6 +26,7 @@ from atlassian import Jira
 
 from connectors.jira_models import Deployment, JiraAuthError, JiraError, JiraUnavailable, JqlError
 from connectors.retry import (
+    MalformedAnswer,
     ResilientSession,
     RetryExhausted,
     RetryingAdapter,
@@ -69,6 +70,10 @@ class JiraSite:
             raise ValueError(f"deployment must be auto, cloud or datacenter, not {deployment!r}")
         if not token:
             raise ValueError("a Jira API token (Cloud) or personal access token (Data Center) is required")
+        if not token.isprintable() or any(c.isspace() for c in token):
+            # The token goes into a header; say what is wrong with it without ever showing it.
+            raise ValueError("the Jira token contains whitespace or control characters "
+                             "(its value is not shown)")
         if deployment == "cloud" and not email:
             raise ValueError("Jira Cloud needs the account's email with its API token")
         if timeout <= 0:
@@ -107,6 +112,10 @@ class JiraSite:
     def stats(self) -> TransportStats:
         """The transport's counters."""
         return self._transport.stats
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """Bound every request by a deadline `seconds` from now (None: no deadline)."""
+        self._transport.set_deadline(seconds)
 
     @property
     def deployment(self) -> Deployment:
@@ -149,10 +158,25 @@ class JiraSite:
             return self._resolved
 
     def _probe(self) -> Deployment:
-        """Ask GET /rest/api/2/serverInfo (served by both deployments) which deployment this is."""
+        """Ask GET /rest/api/2/serverInfo (served by both deployments) which deployment this is.
+
+        The GET is retried like any idempotent read (a cut-off or malformed answer included). An
+        answer that still cannot be read is an error, never a guess: guessing Data Center for a Cloud
+        site would fail every KR with 410.
+        """
         probe = self._make_client(cloud=False)
-        info = self.call(lambda: probe.get(probe.resource_url("serverInfo")), what="reading serverInfo")
-        kind_text = str(info.get("deploymentType", "")) if isinstance(info, dict) else ""
+        what = "reading serverInfo to tell Jira Cloud from Data Center"
+        hint = "set jira.deployment to cloud or datacenter to skip this question"
+        try:
+            info = self.call(lambda: probe.get(probe.resource_url("serverInfo")), what=what)
+        except JiraAuthError:
+            raise
+        except JiraError as exc:
+            raise JiraError(exc.status, [*exc.messages, hint], exc.url, context=what) from exc
+        if not isinstance(info, dict):
+            raise JiraError(None, [f"expected a JSON object, got {describe_json(info)}", hint],
+                            self.url, context=what)
+        kind_text = str(info.get("deploymentType", ""))
         if kind_text:
             kind: Deployment = "cloud" if kind_text.lower() == "cloud" else "datacenter"
         else:
@@ -167,6 +191,10 @@ class JiraSite:
             return fn()
         except RetryExhausted as exc:
             raise JiraUnavailable(exc.status, [exc.reason], exc.url, context=what) from exc
+        except MalformedAnswer as exc:
+            sent = exc.request
+            url = safe_url(str(sent.url)) if sent is not None and sent.url else self.url
+            raise JiraError(exc.status, [str(exc)], url, context=what) from exc
         except requests.HTTPError as exc:
             raise self._http_error(exc, what=what, jql=jql) from exc
         except requests.RequestException as exc:
@@ -243,11 +271,25 @@ def check_key(key: str) -> str:
 
 
 def expect_key(data: Any, name: str, url: str, *, what: str) -> Any:
-    """`data[name]`, or a JiraError if Jira (or a proxy in front of it) answered something else."""
+    """`data[name]`, or a JiraError saying what was expected and what came instead."""
     if isinstance(data, dict) and name in data:
         return data[name]
-    shape = type(data).__name__
-    raise JiraError(None, [f"unexpected answer: no {name!r} in a {shape}"], url, context=what)
+    raise JiraError(None, [f"expected a JSON object with {name!r}, got {describe_json(data)}"], url,
+                    context=what)
+
+
+def describe_json(data: Any) -> str:
+    """A short description of a parsed answer for error messages (keys and sizes, a text's start)."""
+    if data is None:
+        return "an empty answer"
+    if isinstance(data, dict):
+        keys = ", ".join(repr(k) for k in list(data)[:8])
+        return f"a JSON object with keys {keys}" if keys else "an empty JSON object"
+    if isinstance(data, list):
+        return f"a JSON list of {len(data)} item(s)"
+    if isinstance(data, str | bytes):
+        return f"text starting {data[:60]!r}"
+    return f"a JSON {type(data).__name__} ({data!r:.60})"
 
 
 def error_messages(response: requests.Response) -> list[str]:

@@ -9,10 +9,16 @@ every http(s) URL.
 
 When attempts run out on a retryable failure the adapter raises `RetryExhausted`, naming the method,
 URL and status — callers never see the last 429, so a library above us cannot retry it again.
+
+The adapter reads the body itself (unless the caller streams), so a body cut short is a failure the
+policy sees like any other, and checks that a 2xx answer to a JSON-only request is JSON
+(`MalformedAnswer` otherwise). An optional deadline (`set_deadline`) bounds everything: no request is
+sent after it, no timeout or retry wait reaches past it (`DeadlineReached`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -30,7 +36,9 @@ from connectors.retry_policy import (
     NEVER_RETRIED_5XX,
     READ_ONLY_POSTS,
     THROTTLE_STATUSES,
+    UPSERT_POSTS,
     Decision,
+    MalformedAnswer,
     RetryPolicy,
     describe_error,
     parse_rate_limit_reset,
@@ -43,7 +51,10 @@ __all__ = [
     "NEVER_RETRIED_5XX",
     "READ_ONLY_POSTS",
     "THROTTLE_STATUSES",
+    "UPSERT_POSTS",
+    "DeadlineReached",
     "Decision",
+    "MalformedAnswer",
     "ResilientSession",
     "RetryExhausted",
     "RetryPolicy",
@@ -91,6 +102,16 @@ class RetryExhausted(requests.exceptions.RetryError):
         super().__init__(message, response=response, request=request)
 
 
+class DeadlineReached(RetryExhausted):
+    """The transport's deadline has passed (or a retry wait would pass it): the request is given up."""
+
+    def __init__(self, method: str, url: str, attempts: int, why: str,
+                 request: PreparedRequest | None = None) -> None:
+        """`why` says what the deadline cut short (the request itself, or a retry's wait)."""
+        super().__init__(method, url, attempts, f"deadline reached: {why}", request=request)
+        self.args = (f"{method} {self.url}: deadline reached: {why}",)
+
+
 @dataclass(frozen=True)
 class TransportStats:
     """What the transport did so far: sends (first tries and retries), retries, seconds slept, 429/503s."""
@@ -113,16 +134,28 @@ class RetryingAdapter(HTTPAdapter):
 
     def __init__(self, policy: RetryPolicy | None = None, *, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
                  pool_connections: int = 4, pool_maxsize: int = 16) -> None:
-        """Make an adapter; `sleep` and `clock` are injectable so that tests never really wait."""
+        """Make an adapter; `sleep` and the clocks are injectable so that tests never really wait."""
         # max_retries=0 keeps urllib3's own Retry out of the way: one layer decides, not two.
         super().__init__(pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0)
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self._sleep = sleep
         self._clock = clock
+        self._monotonic = monotonic
+        self._deadline: float | None = None
         self._lock = threading.Lock()
         self._stats = TransportStats()
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """From now on, give up every request `seconds` from now (None: no deadline)."""
+        self._deadline = None if seconds is None else self._monotonic() + max(0.0, seconds)
+
+    def _remaining(self) -> float | None:
+        """Seconds left before the deadline (None without one)."""
+        deadline = self._deadline
+        return None if deadline is None else deadline - self._monotonic()
 
     @property
     def stats(self) -> TransportStats:
@@ -151,23 +184,39 @@ class RetryingAdapter(HTTPAdapter):
         connect = min(self.timeout[0], float(timeout))
         return (connect, float(timeout))
 
+    def _bounded(self, timeout: tuple[float | None, float | None], method: str, url: str, attempt: int,
+                 request: PreparedRequest) -> tuple[float | None, float | None]:
+        """The timeout of the next attempt, cut to the time left; DeadlineReached when none is left."""
+        remaining = self._remaining()
+        if remaining is None:
+            return timeout
+        if remaining <= 0:
+            raise DeadlineReached(method, url, attempt - 1, "not sent", request=request)
+        connect, read = timeout
+        return (remaining if connect is None else min(connect, remaining),
+                remaining if read is None else min(read, remaining))
+
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Timeout = None,
              verify: bool | str = True, cert: Any = None, proxies: dict[str, str] | None = None,
              ) -> Response:
         """Send `request`, retrying as the policy says; raise `RetryExhausted` when attempts run out."""
         method = (request.method or "GET").upper()
         url = request.url or ""
+        body = request.body if isinstance(request.body, bytes | str) else None
         replayable = request.body is None or isinstance(request.body, bytes | str)
         effective = self.effective_timeout(timeout)
         attempt = 0
         while True:
             attempt += 1
+            bounded = self._bounded(effective, method, url, attempt, request)
             self._add(requests_=1)
             try:
-                response = super().send(request, stream=stream, timeout=effective, verify=verify,
+                response = super().send(request, stream=stream, timeout=bounded, verify=verify,
                                         cert=cert, proxies=proxies)
+                if not stream:
+                    _read_body(request, response)
             except requests.exceptions.RequestException as exc:
-                decision = self.policy.decide(method, url, attempt, error=exc, now=self._clock())
+                decision = self.policy.decide(method, url, attempt, error=exc, now=self._clock(), body=body)
                 if decision.exhausted:
                     raise RetryExhausted(method, url, attempt, decision.reason, request=request) from exc
                 if not decision.retry or not replayable:
@@ -175,7 +224,7 @@ class RetryingAdapter(HTTPAdapter):
             else:
                 status = response.status_code
                 decision = self.policy.decide(method, url, attempt, status=status, headers=response.headers,
-                                              now=self._clock())
+                                              now=self._clock(), body=body)
                 if status == 429 or (status == 503 and "Retry-After" in response.headers):
                     self._add(throttled=1)
                 if decision.exhausted:
@@ -185,10 +234,40 @@ class RetryingAdapter(HTTPAdapter):
                 if not decision.retry or not replayable:
                     return response
                 _release(response)
+            remaining = self._remaining()
+            if remaining is not None and decision.wait >= remaining:
+                raise DeadlineReached(method, url, attempt, f"{decision.reason} would pass it",
+                                      request=request)
             log.info("retrying %s %s: %s", method, safe_url(url), decision.reason)
             self._add(retries=1, waited=decision.wait)
             if decision.wait > 0:
                 self._sleep(decision.wait)
+
+
+def _wants_json(request: PreparedRequest) -> bool:
+    """Whether the request accepts JSON only (what atlassian-python-api asks for on every REST call)."""
+    accept = str(request.headers.get("Accept", "")).strip().lower()
+    return accept == "application/json"
+
+
+def _read_body(request: PreparedRequest, response: Response) -> None:
+    """Read the whole body now, so a body cut short fails here, where the policy can retry it.
+
+    A 2xx answer with a body, to a request that accepts JSON only, must parse as JSON: anything
+    else (half a JSON document, a proxy's HTML page) is a `MalformedAnswer`.
+    """
+    content = response.content  # ChunkedEncodingError / ConnectionError when the body is cut short
+    if not (200 <= response.status_code < 300) or not content or request.method == "HEAD":
+        return
+    if not _wants_json(request):
+        return
+    try:
+        json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        content_type = response.headers.get("Content-Type", "")
+        response.close()
+        raise MalformedAnswer(response.status_code, content_type, content, str(exc),
+                              request=request, response=response) from exc
 
 
 def _release(response: Response) -> None:
@@ -206,11 +285,11 @@ class ResilientSession(requests.Session):
 
     def __init__(self, policy: RetryPolicy | None = None, *, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 pool_maxsize: int = 16) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, pool_maxsize: int = 16) -> None:
         """Mount one adapter for both schemes, so counters and the pool are shared by all requests."""
         super().__init__()
         self.transport = RetryingAdapter(policy, timeout=timeout, sleep=sleep, clock=clock,
-                                         pool_maxsize=pool_maxsize)
+                                         monotonic=monotonic, pool_maxsize=pool_maxsize)
         self.mount("https://", self.transport)
         self.mount("http://", self.transport)
 

@@ -8,11 +8,18 @@ connectors.retry, which also re-exports every name defined here.
 |-----------------------------------------|------------------------------|-----------------------------------|
 | 429                                     | any                          | Retry-After / X-RateLimit-Reset   |
 | 503 with a Retry-After                  | any                          | Retry-After                       |
-| other 5xx (not 501/505)                 | idempotent, read-only POSTs  | exponential backoff               |
+| other 5xx (not 501/505)                 | idempotent                   | exponential backoff               |
 | connect failure (request never sent)    | any                          | exponential backoff               |
-| read timeout, connection reset          | idempotent, read-only POSTs  | exponential backoff               |
+| read timeout, connection reset, a body  | idempotent                   | exponential backoff               |
+| cut short, a 2xx body that is not JSON  |                              |                                   |
 | any other 4xx, TLS errors, bad URLs     | none                         | —                                 |
 
+Idempotent: GET, HEAD, OPTIONS, PUT, DELETE; the read-only POSTs (searches and counts); and the
+upsert POSTs (a remote link with a `globalId`: Jira updates the link with that id in place, so
+sending it twice leaves one link).
+
+A wait hint beyond `max_wait` (a Retry-After of an hour) means "give up this request now": the
+decision is `exhausted` at once, rather than a capped wait that would only be refused again.
 A 429 with neither header backs off exponentially. Every wait gets up to `jitter` (a fraction) added,
 so that the sync's worker threads, throttled together, do not come back together; waits are capped at
 `max_wait` and attempts at `max_attempts`. A retryable failure on the last attempt yields a `Decision`
@@ -21,6 +28,7 @@ marked `exhausted`, which the transport turns into `RetryExhausted`.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -42,6 +50,12 @@ READ_ONLY_POSTS: tuple[str, ...] = (
     # nothing, so repeating one is as safe as repeating a GET. The optional context path covers
     # Data Center installs served under e.g. /jira.
     r"/rest/api/[^/]+/search(?:/jql|/approximate-count)?/?$",
+)
+
+UPSERT_POSTS: tuple[str, ...] = (
+    # A remote link POSTed with a globalId replaces the link with that id: an upsert, so repeating
+    # it is safe. Without a globalId every POST adds a link, so the body is checked too.
+    r"/rest/api/[^/]+/issue/[^/]+/remotelink/?$",
 )
 
 THROTTLE_STATUSES = frozenset({429})
@@ -134,6 +148,7 @@ class RetryPolicy:
     base_backoff: float = 0.5
     jitter: float = 0.1
     read_only_posts: tuple[str, ...] = READ_ONLY_POSTS
+    upsert_posts: tuple[str, ...] = UPSERT_POSTS
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -143,14 +158,20 @@ class RetryPolicy:
         if self.max_wait < 0 or self.base_backoff < 0 or self.jitter < 0:
             raise ValueError("max_wait, base_backoff and jitter must not be negative")
 
-    def is_idempotent(self, method: str, url: str) -> bool:
-        """Whether sending the request twice has the same effect as sending it once."""
+    def is_idempotent(self, method: str, url: str, body: bytes | str | None = None) -> bool:
+        """Whether sending the request twice has the same effect as sending it once.
+
+        `body` matters only for upsert POSTs, which are idempotent when they carry a globalId.
+        """
         verb = method.upper()
         if verb in IDEMPOTENT_METHODS:
             return True
         if verb == "POST":
             path = _path(url)
-            return any(re.search(pattern, path) for pattern in self.read_only_posts)
+            if any(re.search(pattern, path) for pattern in self.read_only_posts):
+                return True
+            return (any(re.search(pattern, path) for pattern in self.upsert_posts)
+                    and _has_global_id(body))
         return False
 
     def backoff(self, attempt: int) -> float:
@@ -167,17 +188,25 @@ class RetryPolicy:
         return Decision(True, capped, f"{reason}; retry {attempt + 1} of {self.max_attempts} "
                                       f"in {capped:.2f}s{note}")
 
+    def _hinted(self, hint: float, reason: str, attempt: int) -> Decision:
+        """Wait as the server asked, or give up now when it asks for longer than `max_wait`."""
+        if hint > self.max_wait:
+            return Decision(False, 0.0, f"{reason}, beyond the {self.max_wait:g}s cap; gave up at once",
+                            exhausted=True)
+        return self._finish(hint, reason, attempt)
+
     def decide(self, method: str, url: str, attempt: int, status: int | None = None,
                headers: Mapping[str, str] | None = None, error: BaseException | None = None,
-               *, now: float | None = None) -> Decision:
+               *, now: float | None = None, body: bytes | str | None = None) -> Decision:
         """Decide what to do after attempt number `attempt` (1-based) ended in `status` or `error`.
 
         `now` (epoch seconds) anchors HTTP-date and ISO-8601 headers; the transport passes its clock.
-        A success (status below 400, no error) is never retried.
+        `body` is the request's, for telling an upsert POST from one that adds. A success (status
+        below 400, no error) is never retried.
         """
         now = time.time() if now is None else now
         verb = method.upper()
-        idempotent = self.is_idempotent(verb, url)
+        idempotent = self.is_idempotent(verb, url, body)
         if error is not None:
             return self._decide_error(verb, idempotent, attempt, error)
         if status is None or status < 400:
@@ -196,12 +225,12 @@ class RetryPolicy:
             reason_extra = _header(headers, "RateLimit-Reason")
             if reason_extra:
                 reason += f" ({reason_extra})"
-            return self._finish(hint, reason, attempt)
+            return self._hinted(hint, reason, attempt)
         if status == 503:
             hint = parse_retry_after(_header(headers, "Retry-After"), now)
             if hint is not None:
                 # A 503 with Retry-After is the server saying "not now" before doing anything.
-                return self._finish(hint, f"HTTP 503 unavailable; Retry-After {hint:g}s", attempt)
+                return self._hinted(hint, f"HTTP 503 unavailable; Retry-After {hint:g}s", attempt)
         if 500 <= status < 600 and status not in NEVER_RETRIED_5XX:
             if not idempotent:
                 return Decision(False, 0.0, f"HTTP {status} on a {verb} that may have taken effect; "
@@ -219,15 +248,49 @@ class RetryPolicy:
         if _never_sent(error):
             return self._finish(self.backoff(attempt), f"connection failed before sending ({name})", attempt)
         if isinstance(error, requests.exceptions.Timeout | requests.exceptions.ConnectionError
-                      | requests.exceptions.ChunkedEncodingError):
+                      | requests.exceptions.ChunkedEncodingError | MalformedAnswer):
             if not idempotent:
                 return Decision(False, 0.0, f"{name} on a {verb} that may have taken effect; not repeated")
             return self._finish(self.backoff(attempt), name, attempt)
         return Decision(False, 0.0, f"{name} is not retryable")
 
 
+class MalformedAnswer(requests.exceptions.RequestException):
+    """A 2xx answer whose body is not the JSON that was asked for (cut off, or a proxy's page).
+
+    The message says what came: the status, the content type and the first bytes of the body.
+    """
+
+    def __init__(self, status: int, content_type: str, body: bytes, detail: str, **kwargs: Any) -> None:
+        """Describe the answer; the body is shown only as its first bytes."""
+        self.status = status
+        self.content_type = content_type or "no content type"
+        self.head = body[:60]
+        more = "…" if len(body) > len(self.head) else ""
+        super().__init__(f"expected a JSON answer, got HTTP {status} ({self.content_type}, {len(body)} bytes "
+                         f"starting {self.head!r}{more}): {detail}", **kwargs)
+
+
+def _has_global_id(body: bytes | str | None) -> bool:
+    """Whether a JSON request body is an object carrying a non-empty globalId."""
+    if body is None:
+        return False
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and bool(data.get("globalId"))
+
+
 def describe_error(error: BaseException) -> str:
-    """The innermost cause of a transport error as `Type: text`, without urllib3's object reprs."""
+    """The innermost cause of a transport error as `Type: text`, without urllib3's object reprs.
+
+    Never a header's value: the HTTP library's InvalidHeader text quotes it, and the value of the
+    Authorization header is a credential.
+    """
+    if isinstance(error, requests.exceptions.InvalidHeader):
+        return ("InvalidHeader: a request header has whitespace or control characters HTTP does not "
+                "allow (check the token; its value is not shown)")
     current: BaseException = error
     for _ in range(10):
         nested = getattr(current, "reason", None)

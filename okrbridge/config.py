@@ -44,6 +44,8 @@ DEFAULT_CONFIG = Path("okrbridge.toml")
 SECRET_KEYS = frozenset({"token", "password", "api_token", "api_key", "secret", "pat"})
 """Keys that would put a secret in the file; they are refused wherever they appear."""
 
+DEFAULT_SYNC_DEADLINE_SECONDS = 900.0
+"""How long a sync may keep asking Jira when `jira.sync_deadline_seconds` is not set."""
 MAX_CONFIG_BYTES = 1024 * 1024
 """The largest config file read: a config is a few dozen lines."""
 
@@ -117,6 +119,8 @@ class JiraSettings(_TokenEnv):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=5, ge=0, le=20)
     max_retry_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # A whole sync's bound on asking Jira (retries and waits included): 1 s to 1 day.
+    sync_deadline_seconds: float = Field(default=DEFAULT_SYNC_DEADLINE_SECONDS, ge=1, le=86_400)
     remote_links: bool = True
 
 
@@ -491,6 +495,18 @@ def _load(chosen: Path | None, env: Mapping[str, str]) -> Settings:
     for name in named:
         value = env.get(name, "").strip()
         if value:
-            settings._tokens[name] = SecretStr(value)
+            settings._tokens[name] = SecretStr(_checked_secret(name, value))
     return settings
+
+
+def _checked_secret(name: str, value: str) -> str:
+    """A token from `$name`, refused (naming the variable, never the value) when it cannot be one.
+
+    Tokens travel in HTTP headers: a line break or a control character inside one would be refused
+    by the HTTP library with an error quoting the whole value.
+    """
+    if not value.isprintable() or any(character.isspace() for character in value):
+        raise ConfigError([f"${name}: the token contains whitespace or control characters; set the "
+                           "variable to the token alone (its value is not shown)"])
+    return value
 

@@ -215,6 +215,21 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading]], pe
                         tuple(objectives), kpis)
 
 
+def reading_window_start(catalog: Catalog, period: Period, now: datetime) -> datetime:
+    """The earliest instant a grade of `period` (or of any period inside it) as of `now` reads from.
+
+    KRs are graded from their objective's cycle only, so nothing before the earliest cycle
+    overlapping `period` (or the period's own start, or `now` when that comes first) counts; KPIs
+    take the last value before it, which a bounded read keeps too (`Store.readings(since=...)`).
+    """
+    starts = [period.starts_at, as_utc(now)]
+    for objective in catalog.objectives:
+        cycle = catalog.calendar.parse(objective.cycle)
+        if cycle.overlaps(period):
+            starts.append(cycle.starts_at)
+    return min(starts)
+
+
 def trend_points(readings: Sequence[Reading], cycle: Period, period: Period,
                  as_of: datetime) -> list[tuple[datetime, float]]:
     """The `(taken_at, value)` points, in time order, that a KR's grade for `period` is drawn from:

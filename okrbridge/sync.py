@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from connectors.jira_models import JiraAuthError, JiraError
+from okrbridge.config import DEFAULT_SYNC_DEADLINE_SECONDS
 from okrbridge.domain import Catalog, SourceKind
 from okrbridge.grading import Bands, score_of
-from okrbridge.store import Failure, InitiativeRecord, NewSnapshot, Store, SubjectKind
+from okrbridge.run_owner import close_abandoned_runs, this_process
+from okrbridge.store import Failure, Initiative, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_links import link_owner
 from okrbridge.sync_plan import Answer, Outcome, Question, SyncPlan, evaluate, plan_sync
 from okrbridge.sync_ports import SyncJira
@@ -57,6 +59,8 @@ class SyncReport:
     stale: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
+    uncounted_epics: list[str] = field(default_factory=list)
+    abandoned_runs: list[int] = field(default_factory=list)
     initiatives: int = 0
     links_skipped: str | None = None
     links_written: int = 0
@@ -68,8 +72,9 @@ class SyncReport:
 
     @property
     def status(self) -> str:
-        """succeeded, partial (some KRs failed) or failed (none synced)."""
-        if not self.failed:
+        """succeeded, partial (some KRs failed, or some epic progress could not be counted) or failed
+        (none synced)."""
+        if not self.failed and not self.uncounted_epics:
             return "succeeded"
         return "partial" if self.synced else "failed"
 
@@ -125,6 +130,11 @@ def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: i
         except JiraAuthError:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): drop the questions not yet asked and do not wait for the
+            # ones in flight, so the run is marked failed now rather than after every pending request.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return answers
 
 
@@ -161,9 +171,15 @@ def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Sto
     return outcomes
 
 
-def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
-                 progress: Mapping[str, Answer]) -> tuple[list[InitiativeRecord], set[str]]:
-    """Initiative records for every (epic, KR) pair found, and the KRs whose epics could be read."""
+def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer], progress: Mapping[str, Answer],
+                 stored: Callable[[str], Sequence[Initiative]], report: SyncReport,
+                 ) -> tuple[list[InitiativeRecord], set[str]]:
+    """Initiative records for every (epic, KR) pair found, and the KRs whose epics could be read.
+
+    A progress count that failed is never a zero: the epic keeps the progress an earlier run stored
+    (an epic with none stored yet is left out, with its KR's whole epic list, so nothing is removed on
+    the strength of a partial answer), and the report names the epic, which makes the run partial.
+    """
     records: list[InitiativeRecord] = []
     resolved: set[str] = set()
     for subject in plan.subjects:
@@ -172,16 +188,32 @@ def _initiatives(plan: SyncPlan, answers: Mapping[Question, Answer],
         answer = answers.get(subject.initiatives)
         if answer is None or not answer.ok:
             continue
-        resolved.add(subject.subject_id)
+        kept: dict[str, Initiative] | None = None
+        complete = True
         for epic in answer.value.epics:
             counts = progress.get(epic.key)
-            done = total = 0
             if counts is not None and counts.ok:
                 done, total = counts.value["done"], counts.value["total"]
+            else:
+                error = counts.error if counts is not None else "not asked"
+                if epic.key not in report.uncounted_epics:
+                    report.uncounted_epics.append(epic.key)
+                report.warnings.setdefault(subject.subject_id, (
+                    f"initiatives: progress of epic {epic.key} not counted ({error}); "
+                    "the last counted progress is kept"))
+                if kept is None:
+                    kept = {i.epic_key: i for i in stored(subject.subject_id)}
+                previous = kept.get(epic.key)
+                if previous is None:
+                    complete = False
+                    continue
+                done, total = previous.children_done, previous.children_total
             records.append(InitiativeRecord(
                 epic_key=epic.key, kr_id=subject.subject_id, summary=epic.summary, status=epic.status,
                 status_category=epic.status_category, done=epic.done,
                 children_done=done, children_total=total, url=epic.url))
+        if complete:
+            resolved.add(subject.subject_id)
     return records, resolved
 
 
@@ -223,6 +255,8 @@ def _initiative_outcomes(plan: SyncPlan, answers: Mapping[Question, Answer], res
         if subject.initiatives is None:
             continue
         answer = answers[subject.initiatives]
+        if subject.subject_id not in resolved and answer.ok:
+            continue  # its epics were read but a progress count failed: noted by _initiatives
         if subject.subject_id in resolved:
             missing = answer.value.missing
             if missing:
@@ -249,13 +283,16 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
              only: frozenset[str] | None = None, progress: Progress | None = None,
              auth_hint: str = "check the Jira credentials in the config and the environment",
              now: Callable[[], datetime] = lambda: datetime.now(UTC),
-             still_leader: Callable[[], bool] | None = None) -> SyncReport:
+             still_leader: Callable[[], bool] | None = None,
+             deadline_seconds: float = DEFAULT_SYNC_DEADLINE_SECONDS) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring.
 
     Raises SyncAborted (its text: Jira's refusal and `auth_hint`, never a secret) on a 401 or 403.
     `still_leader` (the daemon's lease check) is asked right before the first write (the remote
     links) and again before the store write; when it says no, nothing more of the run is written
-    (the run itself is closed as failed) and LeadershipLost is raised.
+    (the run itself is closed as failed) and LeadershipLost is raised. Past `deadline_seconds`
+    nothing more is asked of Jira: what was answered is stored, the rest fails "deadline reached".
+    Runs whose process died are closed as abandoned first (see run_owner).
     """
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -265,15 +302,25 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
     requests_before, retries_before = jira.stats.requests, jira.stats.retries
+    # Past the deadline nothing more is asked of Jira (see the docstring); it is lifted on the way out.
+    jira.set_deadline(deadline_seconds)
+    owner = this_process()
+    abandoned = close_abandoned_runs(store, owner, now=started, deadline_seconds=deadline_seconds)
     try:
         deployment = jira.deployment  # may probe serverInfo, which a bad credential is refused too
     except JiraAuthError as exc:
-        unknown_run = store.start_run(deployment=None, dry_run=False, started_at=started)
+        jira.set_deadline(None)
+        unknown_run = store.start_run(deployment=None, dry_run=False, started_at=started,
+                                      host=owner.host, pid=owner.pid)
         _abort(store, unknown_run, exc, auth_hint, now)
-    run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started)
+    except BaseException:
+        jira.set_deadline(None)  # no run was started: serverInfo could not be read
+        raise
+    run_id = store.start_run(deployment=deployment, dry_run=False, started_at=started,
+                             host=owner.host, pid=owner.pid)
     report = SyncReport(run_id=run_id, dry_run=False, deployment=deployment, started_at=started,
                         planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
-                        questions=len(plan.questions))
+                        questions=len(plan.questions), abandoned_runs=abandoned)
     written = False
     try:
         answers = ask_all(jira, plan.questions, max_concurrency=max_concurrency, progress=progress)
@@ -289,7 +336,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         taken_at = now()
         base_detail = {"deployment": deployment, "jira": jira.url, "queried_at": taken_at.isoformat()}
         outcomes = _evaluate_all(plan, answers, store, base_detail)
-        initiatives, resolved_krs = _initiatives(plan, answers, asked_progress)
+        initiatives, resolved_krs = _initiatives(plan, answers, asked_progress, store.initiatives_for,
+                                                 report)
         snapshots, failures = _records(catalog, outcomes, taken_at, report)
         _initiative_outcomes(plan, answers, resolved_krs, report)
         report.initiatives = len(initiatives)
@@ -331,7 +379,10 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         store.finish_run(run_id, status="failed", finished_at=now(), counts={},
                          errors=[{"subject": None, "error": f"{type(exc).__name__}: {exc}"}])
         raise
+    finally:
+        jira.set_deadline(None)
     report.stale = [s for s in report.failed if store.latest_snapshot(s) is not None]
+    report.duration_seconds = time.monotonic() - wall  # the real wall time, to the very end
     return report
 
 

@@ -45,6 +45,10 @@ class SyncJira(Protocol):
         """Running request and retry totals."""
         ...
 
+    def set_deadline(self, seconds: float | None) -> None:
+        """Give up every request `seconds` from now (None: no deadline)."""
+        ...
+
     def count(self, jql: str) -> int:
         """How many issues match `jql`."""
         ...

@@ -84,12 +84,15 @@ def report_text(report: PeriodReport) -> str:
 
 
 def snapshot_line(snapshot: Snapshot, score: float | None) -> str:
-    """One snapshot: when, value, its `score` (from `grading.score_of`), and how the value was obtained
-    (control characters in queries, statuses or notes escaped)."""
+    """One snapshot: when first seen, value, its `score` (from `grading.score_of`), how the value was
+    obtained (control characters in queries, statuses or notes escaped), and when last confirmed."""
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
+    confirmed = (f"  last confirmed {snapshot.confirmed_at:%Y-%m-%d %H:%M}"
+                 if snapshot.confirmed_at > snapshot.taken_at else "")
     return (f"{printable(snapshot.subject_id)}  {snapshot.taken_at:%Y-%m-%d %H:%M}  "
             f"value {format_value(snapshot.value):>10}  score {_score(score)} "
-            f"{printable(snapshot.source_kind)}{run}  {printable(snapshot.explanation.describe())}")
+            f"{printable(snapshot.source_kind)}{run}  {printable(snapshot.explanation.describe())}"
+            f"{confirmed}")
 
 
 def snapshot_dict(snapshot: Snapshot, score: float | None) -> dict[str, Any]:
@@ -99,6 +102,7 @@ def snapshot_dict(snapshot: Snapshot, score: float | None) -> dict[str, Any]:
         "taken_at": snapshot.taken_at.isoformat(), "value": snapshot.value, "score": score,
         "source_kind": snapshot.source_kind, "explanation": snapshot.explanation.to_dict(),
         "sync_run_id": snapshot.sync_run_id, "note": snapshot.note, "author": snapshot.author,
+        "confirmed_at": snapshot.confirmed_at.isoformat(), "confirmed_run_id": snapshot.confirmed_run_id,
     }
 
 

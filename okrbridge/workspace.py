@@ -30,11 +30,11 @@ from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import Checkin, LoadedCatalog, check_catalog_file, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
+from okrbridge.domain import Catalog, KeyResult, Kpi, Reading, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
 from okrbridge.page_spec import PageSpec
-from okrbridge.report import PeriodReport, grade_period
+from okrbridge.report import PeriodReport, grade_period, reading_window_start
 from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import SilenceChanges, Snapshot, Store, UnknownSubject, last_value_times, mark_silence
@@ -200,9 +200,15 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
     return calendar.parse(cycle) if cycle else calendar.period_of(PeriodKind.YEAR, at)
 
 
+def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
+    """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
+    since = reading_window_start(ws.catalog, period, now)
+    return ws.store.readings(until=period.ends_at, since=since)
+
+
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
-    readings = ws.store.readings(until=period.ends_at)
+    readings = _period_readings(ws, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands,
                          pace_tolerance=ws.settings.grading.pace_tolerance)
@@ -272,7 +278,7 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
-                    still_leader=still_leader)
+                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds)
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:
@@ -313,7 +319,7 @@ def audiences(ws: Workspace) -> tuple[Audience, ...]:
 
 def view_data(ws: Workspace, period: Period, *, now: datetime) -> ViewData:
     """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states."""
-    readings = ws.store.readings(until=period.ends_at)
+    readings = _period_readings(ws, period, now)
     report = grade_period(ws.catalog, readings, period, now=now, bands=ws.bands,
                           pace_tolerance=ws.settings.grading.pace_tolerance)
     initiatives = {kr.id: ws.store.initiatives_for(kr.id) for kr in ws.catalog.key_results()}

@@ -33,6 +33,8 @@ def parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
     faults.add_argument("--slow-seconds", type=float, default=30.0, help="delay of slow answers")
     faults.add_argument("--drop-rate", type=float, default=0.0, help="share of connections closed unanswered")
     faults.add_argument("--malformed-rate", type=float, default=0.0, help="share of JSON bodies cut in half")
+    faults.add_argument("--cut-rate", type=float, default=0.0,
+                        help="share of answers whose connection closes halfway through the body")
     faults.add_argument("--fault-seed", type=int, default=None, help="make the random faults repeatable")
     return cli
 
@@ -42,7 +44,7 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "latency_ms": args.latency_ms, "rate_limit": args.rate_limit, "error_rate": args.error_rate,
         "slow_rate": args.slow_rate, "slow_seconds": args.slow_seconds, "drop_rate": args.drop_rate,
-        "malformed_rate": args.malformed_rate, "seed": args.fault_seed,
+        "malformed_rate": args.malformed_rate, "cut_rate": args.cut_rate, "seed": args.fault_seed,
     }
 
 

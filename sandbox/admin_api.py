@@ -8,14 +8,21 @@
 | `GET /_sandbox/stats` | data sizes, request totals, JQL evaluation time and cache hits |
 | `GET /_sandbox/users` | the seeded credentials (email, API token, PAT, groups) |
 | `POST /_sandbox/reset` | re-seed the world (`{"seed": n, "size": n}`), at the current clock |
+
+Only the developer's own tools may call it, never a web page they happen to visit: the client must be
+on this machine (see auth), the `Host` must be a loopback name or address (or the host the sandbox
+was told to serve on), so a DNS-rebound name is refused; an `Origin`, when sent, must be the
+sandbox's own; and a body (POST, PUT) must be JSON, which a cross-site form or `text/plain` fetch
+cannot send without a preflight the sandbox never grants.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.auth import groups_of
 from sandbox.faults import FaultConfigError
@@ -24,6 +31,50 @@ from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
 from sandbox.state import current_state
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/_sandbox")
+
+ADMIN_HOSTS_KEY = "SANDBOX_ADMIN_HOSTS"
+"""app.config key: host names the admin API accepts besides loopback ones (the host served on)."""
+
+
+def _host_name(host: str) -> str:
+    """The name or address part of a Host header (`[::1]:8090` -> `::1`, `localhost:80` -> `localhost`)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _is_loopback_name(name: str) -> bool:
+    """localhost (and its subdomains, which resolve to loopback by RFC 6761) or a loopback address."""
+    lowered = name.lower().rstrip(".")
+    if lowered == "localhost" or lowered.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(lowered).is_loopback
+    except ValueError:
+        return False
+
+
+def _forbidden(message: str, status: int = 403) -> Response:
+    """A refusal with the reason."""
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+@bp.before_request
+def guard() -> Response | None:
+    """Refuse requests a web page could have made: foreign Host, foreign Origin, non-JSON bodies."""
+    name = _host_name(request.host)
+    allowed = {h.lower() for h in current_app.config.get(ADMIN_HOSTS_KEY, ())}
+    if not (_is_loopback_name(name) or name.lower() in allowed):
+        return _forbidden(f"the sandbox admin API answers only for loopback hosts, not {name!r}")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return _forbidden(f"cross-origin requests to the sandbox admin API are refused (Origin {origin!r})")
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
+        return _forbidden("the sandbox admin API takes JSON bodies only (Content-Type: application/json)",
+                          status=415)
+    return None
 
 
 def _bad(message: str) -> Response:
@@ -35,7 +86,7 @@ def _bad(message: str) -> Response:
 
 def _body() -> dict[str, Any]:
     """The JSON object body (empty when there is none)."""
-    data = request.get_json(force=True, silent=True)
+    data = request.get_json(silent=True)
     return data if isinstance(data, dict) else {}
 
 

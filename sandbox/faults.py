@@ -8,8 +8,10 @@ and Confluence API paths only, never to `/_sandbox/*`.
 
 Each request draws one random number, so the outcomes are mutually exclusive and their shares are
 exact: [0, drop) drops, then 500/503 errors (`error_rate`, split evenly), then slow answers, then
-malformed bodies. A `script` of forced outcomes is consumed first, one per request, which lets a
-test say "the next request answers 429" without relying on randomness or timing.
+malformed bodies (half a JSON document, announced as such), then cut-off ones (the full length is
+announced, half is sent, the connection closes). A `script` of forced outcomes is consumed first,
+one per request, which lets a test say "the next request answers 429" without relying on randomness
+or timing.
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
 
 from sandbox.errors import api_error, api_kind
 
-FAULT_KINDS = ("429", "500", "503", "drop", "slow", "malformed")
-_RATES = ("drop_rate", "error_rate", "slow_rate", "malformed_rate")
+FAULT_KINDS = ("429", "500", "503", "drop", "slow", "malformed", "cut")
+RETRY_AFTER_FORMS = ("seconds", "date", "none")
+_RATES = ("drop_rate", "error_rate", "slow_rate", "malformed_rate", "cut_rate")
 
 
 class FaultConfigError(ValueError):
@@ -45,11 +49,13 @@ class FaultConfig:
     latency_by_prefix: dict[str, float] = field(default_factory=dict)   # extra ms per path prefix
     rate_limit: int = 0                         # requests per second (0: unlimited)
     error_rate: float = 0.0                     # share answered 500 or 503 (half each)
-    retry_after_s: int = 1                      # Retry-After on 503 answers
+    retry_after_s: int = 1                      # Retry-After on 503 answers and scripted 429s
+    retry_after_form: str = "seconds"           # how it is sent: seconds | date (HTTP-date) | none
     slow_rate: float = 0.0                      # share answered only after `slow_seconds`
     slow_seconds: float = 30.0
     drop_rate: float = 0.0                      # share whose connection is closed unanswered
     malformed_rate: float = 0.0                 # share whose JSON body is cut in half
+    cut_rate: float = 0.0                       # share whose connection closes halfway through the body
     paths: tuple[str, ...] = ()                 # prefixes the random faults apply to (empty: all)
     seed: int | None = None
     script: tuple[str, ...] = ()                # forced outcomes for the next requests, in order
@@ -75,11 +81,15 @@ class FaultConfig:
             if not 0.0 <= value <= 1.0:
                 raise FaultConfigError(f"{name} must be between 0 and 1, not {value}")
         if sum(getattr(self, name) for name in _RATES) > 1.0 + 1e-9:
-            raise FaultConfigError("drop_rate + error_rate + slow_rate + malformed_rate must not exceed 1")
+            raise FaultConfigError("drop_rate + error_rate + slow_rate + malformed_rate + cut_rate "
+                                   "must not exceed 1")
         if self.latency_ms < 0 or any(v < 0 for v in self.latency_by_prefix.values()):
             raise FaultConfigError("latencies must not be negative")
         if self.rate_limit < 0 or self.slow_seconds < 0 or self.retry_after_s < 0:
             raise FaultConfigError("rate_limit, slow_seconds and retry_after_s must not be negative")
+        if self.retry_after_form not in RETRY_AFTER_FORMS:
+            raise FaultConfigError(f"retry_after_form must be one of {', '.join(RETRY_AFTER_FORMS)}, "
+                                   f"not {self.retry_after_form!r}")
         bad = [item for item in self.script if item not in FAULT_KINDS]
         if bad:
             raise FaultConfigError(f"script items must be among {', '.join(FAULT_KINDS)}; got {bad}")
@@ -103,6 +113,8 @@ def _coerce(name: str, value: Any) -> Any:
             return None if value is None else int(value)
         if name == "latency_by_prefix":
             return {str(k): float(v) for k, v in dict(value).items()}
+        if name == "retry_after_form":
+            return str(value)
         if name in ("paths", "script"):
             items = [value] if isinstance(value, str) else list(value)
             return tuple(str(item) for item in items)
@@ -162,7 +174,8 @@ class FaultInjector:
                 plan.kind = self._script.pop(0)
                 if plan.kind == "429":
                     wait = config.retry_after_s
-                    plan.headers = _refusal_headers(config.rate_limit, self._now(), wait, path)
+                    plan.headers = _refusal_headers(config.rate_limit, self._now(), wait, path,
+                                                    config.retry_after_form)
                 return plan
             if config.paths and not any(path.startswith(prefix) for prefix in config.paths):
                 return plan
@@ -185,7 +198,7 @@ class FaultInjector:
         limit = config.rate_limit
         if self._window_count >= limit:
             plan.kind = "429"
-            plan.headers = _refusal_headers(limit, now, window + 1 - now, path)
+            plan.headers = _refusal_headers(limit, now, window + 1 - now, path, config.retry_after_form)
             return True
         self._window_count += 1
         remaining = limit - self._window_count
@@ -210,19 +223,37 @@ class FaultInjector:
         edge += config.slow_rate
         if u < edge + config.malformed_rate:
             return "malformed"
+        edge += config.malformed_rate
+        if u < edge + config.cut_rate:
+            return "cut"
         return None
 
 
-def _refusal_headers(limit: int, now: float, wait_s: float, path: str) -> dict[str, str]:
-    """Jira's headers on a 429 at `now` (epoch seconds): when to retry, the budget, its reset, why."""
+def _retry_after(now: float, wait_s: float, form: str) -> dict[str, str]:
+    """The Retry-After header in the configured form (delta-seconds, an HTTP-date, or none at all)."""
+    if form == "none":
+        return {}
+    if form == "date":
+        return {"Retry-After": format_datetime(datetime.fromtimestamp(math.ceil(now + wait_s), UTC),
+                                               usegmt=True)}
+    return {"Retry-After": str(math.ceil(wait_s))}
+
+
+def _refusal_headers(limit: int, now: float, wait_s: float, path: str,
+                     form: str = "seconds") -> dict[str, str]:
+    """Jira's headers on a 429 at `now` (epoch seconds): when to retry, the budget, its reset, why.
+
+    With the "none" form neither Retry-After nor X-RateLimit-Reset is sent (a bare 429).
+    """
     reset_at = datetime.fromtimestamp(now + wait_s, UTC)
     headers = {
-        "Retry-After": str(max(1, math.ceil(wait_s))),
+        **_retry_after(now, wait_s, form),
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": reset_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "X-RateLimit-NearLimit": "true",
     }
+    if form != "none":
+        headers["X-RateLimit-Reset"] = reset_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if api_kind(path) == "jira":
         headers["RateLimit-Reason"] = "jira-burst-based"
     return headers
@@ -244,6 +275,26 @@ def _drop_connection() -> Response:
     return Response(status=500)
 
 
+def _cut_short(response: Response) -> None:
+    """Announce the whole body, send half of it, then close the connection (a body cut short).
+
+    The client sees the headers and a Content-Length it never receives in full: an incomplete read.
+    """
+    data = response.get_data()
+    sock = request.environ.get("werkzeug.socket")
+    if not data or sock is None:
+        return  # nothing to cut, or no socket (Flask's test client): answer normally
+
+    def half_then_close() -> Iterator[bytes]:
+        """The first half of the body; then the socket is shut down."""
+        yield data[: max(1, len(data) // 2)]
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    response.response = half_then_close()
+    response.headers["Content-Length"] = str(len(data))
+
+
 def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] = time.sleep) -> None:
     """Register the request hooks that apply `injector`'s decisions on `app`'s API paths."""
 
@@ -262,7 +313,8 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
         if plan.kind == "500":
             return api_error(500, "Internal server error")
         if plan.kind == "503":
-            retry = {"Retry-After": str(injector.config.retry_after_s)}
+            config = injector.config
+            retry = _retry_after(time.time(), config.retry_after_s, config.retry_after_form)
             return api_error(503, "Service unavailable. Please try again later.", headers=retry)
         if plan.kind == "drop":
             return _drop_connection()
@@ -272,7 +324,8 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
 
     @app.after_request
     def finish_fault(response: Response) -> Response:
-        """Add rate-limit headers; cut a JSON body in half when a malformed answer was planned."""
+        """Add rate-limit headers; cut a JSON body in half when a malformed answer was planned, or
+        the connection in the middle of the body when a cut-off one was."""
         plan: FaultPlan | None = g.get("sandbox_fault_plan")
         if plan is None:
             return response
@@ -282,5 +335,7 @@ def install(app: Flask, injector: FaultInjector, sleep: Callable[[float], None] 
             data = response.get_data()
             if data:
                 response.set_data(data[: max(1, len(data) // 2)])
+        if plan.kind == "cut":
+            _cut_short(response)
         return response
 

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from sandbox.admin_api import ADMIN_HOSTS_KEY
 from sandbox.app import create_app
 from sandbox.faults import FaultConfig
 from sandbox.seed import DEFAULT_SIZE
@@ -33,6 +34,9 @@ def build_server(app: Flask, host: str = "127.0.0.1", port: int = 0) -> BaseWSGI
     """A threaded werkzeug server for `app` bound to host:port (0 picks a free port)."""
     # werkzeug logs every connection error at INFO; injected drops would flood the console.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if host not in ("", "0.0.0.0", "::"):
+        # The admin API accepts the name it is served under, besides loopback ones (see admin_api).
+        app.config[ADMIN_HOSTS_KEY] = (*app.config.get(ADMIN_HOSTS_KEY, ()), host)
     return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
 
 

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
 
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, docker stop) received during a sync: it ends the sync as Ctrl-C does."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises
+    KeyboardInterrupt, so the sync marks its run failed before the process ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def terminate(signum: int, _frame: object) -> None:
+        """Turn the signal into the interrupt the sync already handles."""
+        raise Terminated(f"terminated by {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -49,7 +74,7 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
                 jira = jira_connection(ws.settings)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from exc
-            with jira, _progress(not as_json) as progress:
+            with jira, _sigterm_interrupts(), _progress(not as_json) as progress:
                 try:
                     report = sync_workspace(ws, jira, progress=progress, only=subset)
                 except SyncAborted as exc:

@@ -8,8 +8,9 @@ query code in `Store` stays about what to read rather than how to present it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
-from okrbridge.domain import Reading
 from okrbridge.explanation import Explanation
 from okrbridge.store.records import Initiative, PublishRecord, Snapshot, SubjectState, SyncRun
 from okrbridge.store.tables import (
@@ -33,24 +34,21 @@ def to_snapshot(row: SnapshotRow) -> Snapshot:
         taken_at=row.taken_at,
         value=row.value,
         source_kind=row.source_kind,
-        explanation=to_explanation(row),
+        explanation=explanation_of(row.source_detail, row.source_kind, row.note, row.author),
         sync_run_id=row.sync_run_id,
         note=row.note,
         author=row.author,
+        confirmed_at=row.confirmed_at,
+        confirmed_run_id=row.confirmed_run_id,
     )
 
 
-def to_explanation(row: SnapshotRow) -> Explanation:
+def explanation_of(detail: Mapping[str, Any] | None, source_kind: str, note: str | None,
+                   author: str | None) -> Explanation:
     """What explains a stored value: its JSON detail decoded (old rows too), with the row's source
     kind, note and author, which live in columns of their own."""
-    explanation = Explanation.from_dict(row.source_detail)
-    return dataclasses.replace(explanation, source=row.source_kind, note=row.note, author=row.author)
-
-
-def to_reading(row: SnapshotRow) -> Reading:
-    """A snapshot as grading reads it: value, time and explanation."""
-    return Reading(subject_id=row.subject_id, taken_at=row.taken_at, value=row.value,
-                   explanation=to_explanation(row))
+    explanation = Explanation.from_dict(detail)
+    return dataclasses.replace(explanation, source=source_kind, note=note, author=author)
 
 
 def to_sync_run(row: SyncRunRow) -> SyncRun:
@@ -65,6 +63,8 @@ def to_sync_run(row: SyncRunRow) -> SyncRun:
         counts=dict(row.counts),
         errors=list(row.errors),
         dry_run=row.dry_run,
+        host=row.host,
+        pid=row.pid,
     )
 
 

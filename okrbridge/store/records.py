@@ -210,6 +210,9 @@ class CatalogChanges:
 class Snapshot:
     """A stored value of a KR or KPI (what `history` and `latest_snapshot` return).
 
+    The value held from `taken_at` (first seen, by run `sync_run_id`) to at least `confirmed_at`
+    (the last sync that found it unchanged, run `confirmed_run_id`; `taken_at` until one did).
+
     It carries no score: the score of a value is derived from it and the catalog's current measure
     by `grading.score_of`, so history, grades and remote links agree after a target is edited.
     `explanation` holds the check-in's note and author too (the same as `note` and `author`).
@@ -225,6 +228,8 @@ class Snapshot:
     sync_run_id: int | None
     note: str | None
     author: str | None
+    confirmed_at: datetime
+    confirmed_run_id: int | None
 
 
 @dataclass(frozen=True)
@@ -271,6 +276,8 @@ class SyncRun:
     counts: dict[str, int]
     errors: list[RunError]
     dry_run: bool
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)

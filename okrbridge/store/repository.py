@@ -20,7 +20,7 @@ to the frozen records callers get), so each can be read without the others.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
-from okrbridge.store import catalog_rows, convert, run_rows
+from okrbridge.store import catalog_rows, convert, history_rows, run_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -206,6 +206,7 @@ class Store:
                 source_detail={},
                 note=note,
                 author=author,
+                confirmed_at=checked.taken_at,
             )
             session.add(row)
             session.flush()
@@ -214,9 +215,15 @@ class Store:
     # -- sync runs --------------------------------------------------------------------------
 
     def start_run(
-        self, deployment: str | None = None, dry_run: bool = False, started_at: datetime | None = None
+        self,
+        deployment: str | None = None,
+        dry_run: bool = False,
+        started_at: datetime | None = None,
+        *,
+        host: str | None = None,
+        pid: int | None = None,
     ) -> int:
-        """Record a sync run as running and return its id."""
+        """Record a sync run as running (by process `pid` on `host`, when given) and return its id."""
         when = _as_utc(started_at, "started_at") if started_at is not None else _utcnow()
         with self.session(write=True) as session:
             row = SyncRunRow(
@@ -226,6 +233,8 @@ class Store:
                 counts={},
                 errors=[],
                 dry_run=dry_run,
+                host=host,
+                pid=pid,
             )
             session.add(row)
             session.flush()
@@ -312,6 +321,44 @@ class Store:
             self._mark_failed(run_id, when, run_counts, [*run_errors, f"results not stored: {exc}"], exc)
             raise
 
+    def close_abandoned_runs(
+        self,
+        *,
+        host: str,
+        is_alive: Callable[[int], bool],
+        started_before: datetime,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Close as "abandoned" the running runs whose process is gone; return their ids.
+
+        A run is abandoned when it was started on `host` by a process `is_alive` says is gone, or
+        (on any host, or with no owner recorded) when it started before `started_before`, by which
+        time a live sync would have finished. Only the run rows change: a dead run stored no
+        results (they are written in one transaction with its end), so no snapshot is touched.
+        """
+        when = _as_utc(now, "now") if now is not None else _utcnow()
+        cutoff = _as_utc(started_before, "started_before")
+        closed: list[int] = []
+        with self.session(write=True) as session:
+            running = session.exec(
+                select(SyncRunRow).where(SyncRunRow.status == RunStatus.RUNNING.value)
+            ).all()
+            for run in running:
+                if run.host == host and run.pid is not None and not is_alive(run.pid):
+                    why = f"abandoned: process {run.pid} on {host} is gone"
+                elif run.started_at < cutoff:
+                    why = f"abandoned: still running at {when.isoformat()}, past the sync deadline"
+                else:
+                    continue
+                assert run.id is not None
+                errors = [*run.errors, {"subject": None, "error": why}]
+                result = run_rows.finish_if_running(
+                    session, run.id, RunStatus.ABANDONED, when, dict(run.counts), errors
+                )
+                if result.rowcount == 1:
+                    closed.append(run.id)
+        return closed
+
     def _mark_failed(
         self,
         run_id: int,
@@ -333,27 +380,35 @@ class Store:
     # -- reads ------------------------------------------------------------------------------
 
     def readings(
-        self, subject_ids: Iterable[str] | None = None, until: datetime | None = None
+        self,
+        subject_ids: Iterable[str] | None = None,
+        until: datetime | None = None,
+        *,
+        since: datetime | None = None,
     ) -> dict[str, list[Reading]]:
-        """Stored values per subject, oldest first, for grading.
+        """Stored values per subject as grading reads them, oldest first: one per observation.
 
-        `subject_ids` limits the subjects (each one asked for is a key, with [] if it has no
-        values); `until` keeps values taken strictly before it, so a period's `ends_at` can be
-        passed as is.
+        A stored reading is observed when first seen (`taken_at`) and, once a later sync found it
+        unchanged, when last confirmed (`confirmed_at`, same value and explanation). `subject_ids`
+        limits the subjects (each one asked for is a key, with [] if it has no values); `until`
+        keeps observations strictly before it, so a period's `ends_at` can be passed as is;
+        `since` leaves out what no grade from that instant on can use: the database returns the
+        observations from `since` on and, per subject, only the last reading before it.
         """
-        stmt = select(SnapshotRow).order_by(
-            col(SnapshotRow.subject_id), col(SnapshotRow.taken_at), col(SnapshotRow.id)
-        )
         result: dict[str, list[Reading]] = {}
+        ids: list[str] | None = None
         if subject_ids is not None:
             ids = list(dict.fromkeys(subject_ids))
             result = {subject_id: [] for subject_id in ids}
-            stmt = stmt.where(col(SnapshotRow.subject_id).in_(ids))
-        if until is not None:
-            stmt = stmt.where(col(SnapshotRow.taken_at) < _as_utc(until, "until"))
         with self.session() as session:
-            for row in session.exec(stmt):
-                result.setdefault(row.subject_id, []).append(convert.to_reading(row))
+            result.update(
+                history_rows.read_readings(
+                    session,
+                    ids,
+                    _as_utc(since, "since") if since is not None else None,
+                    _as_utc(until, "until") if until is not None else None,
+                )
+            )
         return result
 
     def history(self, subject_id: str) -> list[Snapshot]:
@@ -375,12 +430,12 @@ class Store:
         return rows
 
     def latest_snapshot(self, subject_id: str) -> Snapshot | None:
-        """The most recent snapshot of a KR or KPI, or None when it has none."""
+        """The most recent snapshot of a KR or KPI (the one confirmed last), or None when it has none."""
         with self.session() as session:
             row = session.exec(
                 select(SnapshotRow)
                 .where(SnapshotRow.subject_id == subject_id)
-                .order_by(col(SnapshotRow.taken_at).desc(), col(SnapshotRow.id).desc())
+                .order_by(col(SnapshotRow.confirmed_at).desc(), col(SnapshotRow.id).desc())
                 .limit(1)
             ).first()
             return convert.to_snapshot(row) if row is not None else None

@@ -13,11 +13,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, or_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session
 
+from okrbridge.store import history_rows
 from okrbridge.store.catalog_rows import Subject, require_subjects
 from okrbridge.store.records import (
     Failure,
@@ -31,7 +32,6 @@ from okrbridge.store.records import (
 )
 from okrbridge.store.tables import (
     RunStatus,
-    SnapshotRow,
     StoreModel,
     SubjectKind,
     SyncRunRow,
@@ -167,27 +167,61 @@ def write_results(
     not_krs = sorted(k for k, s in kr_subjects.items() if s.kind is not SubjectKind.KR)
     if not_krs:
         raise ValueError(f"initiatives drive key results, and {', '.join(not_krs)} is a KPI")
-    if snapshots:
-        # One bulk INSERT through Core: building an ORM object per snapshot cost
-        # two thirds of a 2,000-KR run's write and none of them is used afterwards.
-        session.execute(
-            insert(_table(SnapshotRow.__tablename__)),
-            [
-                {
-                    "subject_id": s.subject_id,
-                    "subject_kind": subjects[s.subject_id].kind.value,
-                    "taken_at": s.taken_at,
-                    "value": s.value,
-                    "score": s.score,
-                    "source_kind": s.source_kind or subjects[s.subject_id].source_kind,
-                    "source_detail": s.explanation.to_dict(),
-                    "sync_run_id": run_id,
-                }
-                for s in snapshots
-            ],
-        )
+    _write_snapshots(session, run_id, snapshots, subjects)
     _write_subject_states(session, run_id, snapshots, failures, subjects)
     _write_initiatives(session, run_id, initiatives, initiative_kr_ids, synced_at)
+
+
+def _write_snapshots(
+    session: Session, run_id: int, snapshots: Sequence[NewSnapshot], subjects: Mapping[str, Subject]
+) -> None:
+    """Insert the run's changed values; confirm, instead of repeating, the ones found unchanged.
+
+    A value confirms a subject's latest reading when it is the same number, score, source and
+    explanation (the time of asking aside) and comes after that reading's last confirmation; the
+    reading's `confirmed_at` then moves to this run's time. Everything else is a new reading.
+    """
+    if not snapshots:
+        return
+    latest = history_rows.latest_rows(session, [s.subject_id for s in snapshots])
+    confirmations: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for s in snapshots:
+        source_kind = s.source_kind or subjects[s.subject_id].source_kind
+        stored = latest.get(s.subject_id)
+        detail = s.explanation.to_dict()
+        new = history_rows.StoredValue(s.value, s.score, source_kind,
+                                       history_rows.comparable_detail(detail, s.taken_at))
+        unchanged = stored is not None and history_rows.stored_value(stored) == new
+        if stored is not None and unchanged and s.taken_at > stored.confirmed_at:
+            confirmations.append({"row_id": stored.id, "at": s.taken_at, "run": run_id})
+            continue
+        inserts.append(
+            {
+                "subject_id": s.subject_id,
+                "subject_kind": subjects[s.subject_id].kind.value,
+                "taken_at": s.taken_at,
+                "confirmed_at": s.taken_at,
+                "value": s.value,
+                "score": s.score,
+                "source_kind": source_kind,
+                "source_detail": detail,
+                "sync_run_id": run_id,
+            }
+        )
+    table = history_rows.snapshot_table()
+    if confirmations:
+        # Forward only: a slower run finishing after a newer one cannot move a confirmation back.
+        session.execute(
+            update(table)
+            .where(and_(table.c.id == bindparam("row_id"), table.c.confirmed_at < bindparam("at")))
+            .values(confirmed_at=bindparam("at"), confirmed_run_id=bindparam("run")),
+            confirmations,
+        )
+    if inserts:
+        # One bulk INSERT through Core: an ORM object per snapshot cost two thirds of a
+        # 2,000-KR run's write and none of them is used afterwards.
+        session.execute(insert(table), inserts)
 
 
 def _write_subject_states(

@@ -33,11 +33,15 @@ class SilenceChanges:
 
 
 def last_value_times(store: Store) -> dict[str, datetime]:
-    """When each subject's newest stored value was taken (a sync's snapshot or a check-in)."""
+    """When each subject's value was last heard: the newest value taken or confirmed unchanged.
+
+    History is change-only, so a sync that found a value unchanged moved its `confirmed_at`:
+    silence is judged from the last confirmation, not from when the value first appeared.
+    """
     snapshots = _table(SnapshotRow.__tablename__)
     # max() returns its argument's type, so the timestamps come back as aware UTC datetimes
     with store.session() as session:
-        rows = session.execute(select_columns(snapshots.c.subject_id, func.max(snapshots.c.taken_at))
+        rows = session.execute(select_columns(snapshots.c.subject_id, func.max(snapshots.c.confirmed_at))
                                .group_by(snapshots.c.subject_id))
         return {subject_id: taken for subject_id, taken in rows}
 

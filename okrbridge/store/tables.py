@@ -42,6 +42,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died; closed by a later sync
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -156,15 +157,27 @@ class SyncRunRow(StoreModel, table=True):
     counts: dict[str, int] = Field(sa_type=JSON)
     errors: list[Any] = Field(sa_type=JSON)
     dry_run: bool
+    # Which process runs it, so a later sync can tell a dead run from a live one.
+    host: str | None = None
+    pid: int | None = None
 
 
 class SnapshotRow(StoreModel, table=True):
-    """One value of a KR or KPI at a point in time, from a sync run or a manual check-in."""
+    """One value of a KR or KPI, from a sync run or a manual check-in, and how long it held.
+
+    History is change-only: `taken_at` is when the value was first seen, `confirmed_at` the last
+    time a sync found it unchanged (equal to `taken_at` until then), by run `confirmed_run_id`.
+    A sync that finds the same value and explanation moves `confirmed_at` instead of adding a row.
+    """
 
     __tablename__ = "snapshot"
-    # Every read (history, latest, readings up to a date) is "this subject, ordered by time".
+    # History and the latest value read "this subject, ordered by time"; as-of reads select the
+    # rows still confirmed after a cycle's start (confirmed_at) and, per subject, the last one
+    # confirmed before it (subject_id, confirmed_at).
     __table_args__ = (
         Index("ix_snapshot_subject_id_taken_at", "subject_id", "taken_at"),
+        Index("ix_snapshot_subject_id_confirmed_at", "subject_id", "confirmed_at"),
+        Index("ix_snapshot_confirmed_at", "confirmed_at"),
         _kind_check("subject_kind", SubjectKind, "subject_kind"),
     )
 
@@ -179,6 +192,8 @@ class SnapshotRow(StoreModel, table=True):
     sync_run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
     note: str | None = Field(default=None, sa_type=Text)
     author: str | None = None
+    confirmed_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
 
 
 class SubjectStateRow(StoreModel, table=True):

@@ -152,6 +152,16 @@ def test_missing_or_blank_token_is_none() -> None:
     assert (settings.jira_token(), settings.confluence_token()) == (None, None)
 
 
+@pytest.mark.parametrize("token", ["s3cr3t-pat\nsecond-line", "s3cr3t pat", "s3cr3t\x00pat",
+                                   "s3cr3t\x1b[2Jpat"])
+def test_a_token_with_whitespace_or_control_characters_is_refused_naming_the_variable(token: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, {"OKRBRIDGE_JIRA_TOKEN": token})
+    assert info.value.messages == ["$OKRBRIDGE_JIRA_TOKEN: the token contains whitespace or control "
+                                   "characters; set the variable to the token alone (its value is not shown)"]
+    assert "s3cr3t" not in str(info.value)
+
+
 def test_secrets_never_show_in_repr_str_or_dump() -> None:
     env = {"OKRBRIDGE_JIRA_TOKEN": "s3cr3t-jira", "OKRBRIDGE_CONFLUENCE_TOKEN": "s3cr3t-wiki"}
     settings = load_settings(None, env)

@@ -371,7 +371,7 @@ def test_hostile_text_never_reaches_the_terminal_renderers_raw(title: str, name:
                                     now=datetime(2026, 4, 1, tzinfo=UTC)))
     snapshot = Snapshot(1, "CO-1.1", SubjectKind.KR, when, 3.0, "manual",
                         Explanation("manual", jql=query, count=1, note=note or None), None, note or None,
-                        None)
+                        None, when, None)
     for rendered in [*text.split("\n"), snapshot_line(snapshot, 0.3), link_title(kr, 0.3, "off track")]:
         assert unsafe_character(rendered) is None, repr(rendered)
     assert len(link_title(kr, 0.3, "off track")) <= LINK_TITLE_LIMIT

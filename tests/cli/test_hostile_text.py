@@ -48,8 +48,9 @@ def test_grades_text_escapes_titles_ids_units_and_queries(title: str) -> None:
 
 @pytest.mark.parametrize("note", HOSTILE)
 def test_history_lines_escape_notes(note: str) -> None:
-    snapshot = Snapshot(1, "CO-1.2", SubjectKind.KR, datetime(2026, 3, 1, tzinfo=UTC), 4.0, "manual",
-                        Explanation("manual", note=note), None, note, None)
+    taken = datetime(2026, 3, 1, tzinfo=UTC)
+    snapshot = Snapshot(1, "CO-1.2", SubjectKind.KR, taken, 4.0, "manual", Explanation("manual", note=note),
+                        None, note, None, taken, None)
     line = snapshot_line(snapshot, 0.4)
     assert "\n" not in line and unsafe_character(line) is None
     assert line.endswith(printable(f'check-in "{note}"'))

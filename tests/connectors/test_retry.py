@@ -49,7 +49,8 @@ def _reset() -> requests.ConnectionError:
 # (method, path, status, error, headers, attempt) -> (retry?, wait)
 # Jitter draws 0 here, so waits are exact: backoff is 0.5 * 2**(attempt-1), hints are taken as given.
 DECISIONS = [
-    # 429: any method, Retry-After first, then X-RateLimit-Reset, then backoff; capped at max_wait.
+    # 429: any method, Retry-After first, then X-RateLimit-Reset, then backoff; a hint beyond max_wait
+    # gives up at once.
     ("GET", ISSUE, 429, None, {"Retry-After": "7"}, 1, True, 7.0),
     ("POST", REMOTELINK, 429, None, {"Retry-After": "7"}, 1, True, 7.0),
     ("PATCH", ISSUE, 429, None, {"retry-after": "2"}, 2, True, 2.0),
@@ -57,7 +58,10 @@ DECISIONS = [
     ("GET", ISSUE, 429, None, {"Retry-After": http_date(NOW - 30)}, 1, True, 0.0),
     ("GET", ISSUE, 429, None, {"X-RateLimit-Reset": RESET_IN_12S}, 1, True, 12.0),
     ("GET", ISSUE, 429, None, {"Retry-After": "3", "X-RateLimit-Reset": RESET_IN_12S}, 1, True, 3.0),
-    ("GET", ISSUE, 429, None, {"Retry-After": "120"}, 1, True, 60.0),
+    ("GET", ISSUE, 429, None, {"Retry-After": "120"}, 1, False, 0.0),  # beyond the cap: give up now
+    ("GET", ISSUE, 429, None, {"Retry-After": http_date(NOW + 3600)}, 1, False, 0.0),
+    ("GET", ISSUE, 503, None, {"Retry-After": "86400"}, 1, False, 0.0),
+    ("GET", ISSUE, 429, None, {"Retry-After": "60"}, 1, True, 60.0),
     ("GET", ISSUE, 429, None, {"Retry-After": "soon"}, 1, True, 0.5),
     ("POST", REMOTELINK, 429, None, {}, 3, True, 2.0),
     ("GET", ISSUE, 429, None, {"Retry-After": "1"}, 5, False, 0.0),
@@ -226,14 +230,28 @@ def test_http_date_retry_after_is_waited_until(session: ResilientSession, fake: 
 
 
 @responses.activate
-def test_500_on_remote_link_post_is_not_repeated(session: ResilientSession, fake: FakeTime) -> None:
-    """A POST that may have created a link is handed back as it is, never sent twice."""
+def test_500_on_a_remote_link_post_without_global_id_is_not_repeated(session: ResilientSession,
+                                                                     fake: FakeTime) -> None:
+    """A POST without a globalId adds a link each time: one that may have written is never sent twice."""
     url = CLOUD_URL + REMOTELINK
     responses.add("POST", url, status=500, json={"errorMessages": ["boom"]})
-    response = session.post(url, json={"globalId": "g", "object": {"url": "u", "title": "t"}})
+    response = session.post(url, json={"object": {"url": "u", "title": "t"}})
     assert response.status_code == 500
     assert len(responses.calls) == 1
     assert fake.sleeps == []
+
+
+@responses.activate
+def test_500_on_a_remote_link_upsert_by_global_id_is_retried(session: ResilientSession,
+                                                             fake: FakeTime) -> None:
+    """A POST with a globalId is Jira's upsert: sending it again leaves one link, so it is retried."""
+    url = CLOUD_URL + REMOTELINK
+    responses.add("POST", url, status=500, json={"errorMessages": ["boom"]})
+    responses.add("POST", url, status=200, json={"id": 10000, "self": url + "/10000"})
+    response = session.post(url, json={"globalId": "g", "object": {"url": "u", "title": "t"}})
+    assert response.status_code == 200
+    assert len(responses.calls) == 2
+    assert fake.sleeps == [0.5]
 
 
 @responses.activate

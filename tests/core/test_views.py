@@ -126,7 +126,7 @@ def test_a_key_result_fed_by_a_hidden_kpi_names_neither_the_kpi_nor_its_query() 
     catalog = Catalog(objectives=(replace(PUBLIC, key_results=(fed,)),), kpis=(SECRET_KPI,))
     secret = Explanation("kpi", kpi="secret-burn",
                          kpi_explanation=Explanation("jql_count", jql="project = SECRETJQL", count=4))
-    readings = {"PUB-1.9": [replace(READINGS["PUB-1.1"][1], subject_id="PUB-1.9", explanation=secret)]}
+    readings = {"PUB-1.9": [replace(READINGS["PUB-1.1"][1], subject_id="PUB-1.9", explained=secret)]}
     data = ViewData(catalog, grade_period(catalog, readings, Q1, now=NOW), readings)
     public = Audience("open", "Open", (), Scope.COMPANY, DetailLevel.DETAIL)
     kr = audience_view(data, public).objectives[0].krs[0]

@@ -101,6 +101,13 @@ def test_malformed_answers_are_not_json(sandbox_factory: StartSandbox) -> None:
     assert _myself(sandbox).json()["displayName"] == "Alice Andersen"
 
 
+def test_cut_off_answers_announce_a_body_they_do_not_send(sandbox_factory: StartSandbox) -> None:
+    sandbox = sandbox_factory(faults={"script": ["cut"]})
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        _myself(sandbox)
+    assert _myself(sandbox).json()["displayName"] == "Alice Andersen"
+
+
 def test_faults_change_at_runtime_and_never_touch_the_admin_api(cloud_sandbox: SandboxServer) -> None:
     admin = f"{cloud_sandbox.url}/_sandbox/faults"
     changed = requests.put(admin, json={"error_rate": 1.0, "seed": 1})

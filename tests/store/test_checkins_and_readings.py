@@ -145,8 +145,8 @@ def test_a_row_written_by_an_earlier_version_decodes_into_an_explanation(loaded:
     old_detail = {"source": "kpi", "kpi": "web-conversion", "deployment": "cloud",
                   "kpi_detail": {"source": "jql_count", "jql": "project = WEB", "count": 640}}
     with loaded.session(write=True) as session:
-        session.add(SnapshotRow(subject_id="CO-1.2", subject_kind="kr", taken_at=T0, value=640.0, score=0.3,
-                                source_kind="kpi", source_detail=old_detail))
+        session.add(SnapshotRow(subject_id="CO-1.2", subject_kind="kr", taken_at=T0, confirmed_at=T0,
+                                value=640.0, score=0.3, source_kind="kpi", source_detail=old_detail))
 
     [snapshot] = loaded.history("CO-1.2")
     [reading] = loaded.readings()["CO-1.2"]

@@ -42,6 +42,11 @@ class FakeJira:
     url: str = "https://jira.invalid"
     deployment: Deployment = "cloud"
     stats: FakeCounts = field(default_factory=FakeCounts)
+    deadlines: list[float | None] = field(default_factory=list)
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """Record the deadline the sync set (and lifted)."""
+        self.deadlines.append(seconds)
 
     def _call(self, what: str) -> None:
         """Record a call; raise what the test set up for it."""

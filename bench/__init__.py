@@ -1,0 +1,1 @@
+"""okrbridge benchmarks: `python3 -m bench` prints the scale figures; they are never asserted."""
