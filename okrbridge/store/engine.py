@@ -10,6 +10,8 @@ and SQLAlchemy-emitted BEGIN so a write transaction can take the write lock up f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,12 +175,42 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
-    with engine.connect() as connection:
+    with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection):
         connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             command.upgrade(alembic_config(connection), revision)
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_off_on_sqlite(connection: Connection) -> Iterator[None]:
+    """SQLite's batch migrations rebuild a table (copy, drop the original, rename the copy); with
+    foreign keys on, dropping a table other rows refer to (sync_run, by snapshots) would delete or
+    refuse. SQLite's documented way is foreign keys off around the rebuild (the pragma only takes
+    effect outside a transaction), then `foreign_key_check` before committing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # on the driver's connection, in autocommit (see _on_sqlite_connect): through SQLAlchemy the
+    # statement would open a transaction first, and the pragma is a no-op inside one
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit a migration that left a row pointing at nothing (SQLite; PostgreSQL checks)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left {len(broken)} broken references, e.g. {tuple(broken[0])}")
 
 
 def schema_revisions(engine: Engine) -> frozenset[str]:
@@ -199,5 +231,6 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the database to `revision` ("base" drops every store table)."""
     from alembic import command
 
-    with engine.begin() as connection:
+    with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection), connection.begin():
         command.downgrade(alembic_config(connection), revision)
+        _check_foreign_keys(connection)

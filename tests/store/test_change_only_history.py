@@ -120,6 +120,13 @@ _OLD_SNAPSHOT = sa.table(
 )
 
 
+_OLD_RUN = sa.table(
+    "sync_run", sa.column("id", sa.Integer()), sa.column("started_at", sa.DateTime()),
+    sa.column("status", sa.String()), sa.column("counts", sa.JSON()), sa.column("errors", sa.JSON()),
+    sa.column("dry_run", sa.Boolean()),
+)
+
+
 def _db_time(store: Store, at: datetime) -> datetime:
     """A time as the store writes it: naive UTC on SQLite, aware on PostgreSQL."""
     return at.replace(tzinfo=None) if store.engine.dialect.name == "sqlite" else at
@@ -132,8 +139,11 @@ def write_history_as_before(store: Store, catalog: Catalog, rng: random.Random) 
     store.sync_catalog(catalog, now=hs.YEAR_START - timedelta(days=90))
     kinds = {kr.id: "kr" for kr in catalog.key_results()} | {kpi.id: "kpi" for kpi in catalog.kpis}
     for at, values in hs.random_syncs(rng, catalog, syncs=70):
-        run_id = store.start_run(started_at=at)
         with store.engine.begin() as conn:
+            # the first schema's run columns (Store.start_run writes today's, which 0001 lacks)
+            run_id = conn.execute(sa.insert(_OLD_RUN).returning(_OLD_RUN.c.id), [
+                {"started_at": _db_time(store, at), "status": "running", "counts": {}, "errors": [],
+                 "dry_run": False}]).scalar_one()
             conn.execute(sa.insert(_OLD_SNAPSHOT), [
                 {"subject_id": v.subject_id, "subject_kind": kinds[v.subject_id],
                  "taken_at": _db_time(store, at), "value": v.value, "score": None, "source_kind": "jql_count",

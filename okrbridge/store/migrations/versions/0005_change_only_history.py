@@ -1,7 +1,7 @@
 """Change-only history: a snapshot holds a value from first seen (taken_at) to last confirmed.
 
 Revision ID: 0005_change_only_history
-Revises: 0004_run_owner (chained after it: both were written on 0003_leader_lease)
+Revises: 0004_run_owner
 Create Date: 2026-11-30
 
 Adds `snapshot.confirmed_at` (when a sync last found the value unchanged; `taken_at` until then)
