@@ -1,4 +1,4 @@
-"""Clients for the outside systems (Jira, Confluence) and a local stand-in for both.
+"""The real adapters to the outside systems: Jira and Confluence.
 
 Nothing in this package imports okrbridge: connectors take and return plain data.
 """

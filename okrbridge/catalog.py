@@ -67,7 +67,11 @@ class LoadedCatalog:
 
     catalog: Catalog
     warnings: list[Problem] = field(default_factory=list)
-    calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        """The catalog's fiscal calendar (its one home is `Catalog.calendar`)."""
+        return self.catalog.calendar
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ class _CatalogReader(_Reader):
         # no entry in `where`, yet its parent still has to be checked and placed on a line
         placed: list[tuple[Objective, Loc]] = [(o, ("objective", i)) for i, raw in enumerate(top.objective)
                   if (o := self._objective(raw, ("objective", i)))]
-        catalog = Catalog(tuple(o for o, _ in placed), tuple(kpis), top.fiscal_year_start)
+        catalog = Catalog(tuple(o for o, _ in placed), tuple(kpis), self.calendar)
         self._check_ids()
         self._check_parents(placed)
         self._check_kpi_refs()
@@ -451,13 +455,13 @@ def _read_catalog(path: Path) -> tuple[LoadedCatalog | None, list[Problem]]:
     catalog = reader.read(data)
     if reader.errors:
         return None, _by_line(reader.problems)
-    for warning in lint(catalog, reader.calendar):
+    for warning in lint(catalog):
         at = reader.where.get(warning.subject or "", ())
         loc = tuple(warning.field.split(".")) if warning.field else ()
         line = positions.line_of((*at, *loc)) if at else None
         reader.problems.append(replace(warning, file=str(path), line=line))
     warnings = _by_line(reader.problems)
-    return LoadedCatalog(catalog, warnings, reader.calendar), warnings
+    return LoadedCatalog(catalog, warnings), warnings
 
 
 def load_catalog(path: Path) -> LoadedCatalog:

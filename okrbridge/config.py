@@ -125,7 +125,7 @@ class JiraSettings(_TokenEnv):
 
 
 class ConfluenceSettings(_TokenEnv):
-    """Where status pages are published; the token is read from the variable named by `token_env`."""
+    """Where status pages will be published: read and validated now, used by the coming publisher."""
 
     deployment: Literal["auto", "cloud", "datacenter"] = "auto"
     space: str = Field(default="OKR", min_length=1)

@@ -144,7 +144,7 @@ def run_demo(server: SandboxServer, folder: Path, *, web_port: int, weeks: bool 
     demo_folder = prepare_folder(folder)
     now = now or server.state.now()
     settings = load_demo_config(demo_folder, server, web_port)
-    ws = open_workspace(settings, now=now)
+    ws = open_workspace(settings, mode="record", now=now)
     run = DemoRun(server.url, demo_folder, web_port)
     run.checkins = import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
     year = ws.loaded.calendar.period_of(PeriodKind.YEAR, now)

@@ -7,12 +7,14 @@ views, renderers) speaks in these types.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+
+from okrbridge.cycles import FiscalCalendar
+from okrbridge.explanation import Explanation
 
 
 class Level(StrEnum):
@@ -219,11 +221,16 @@ class Kpi:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Everything one `okrs.toml` declares, validated."""
+    """Everything one `okrs.toml` declares, validated, with the calendar its cycle labels are read in.
+
+    The calendar lives here and nowhere else: every reader of a cycle label (grading, the sync's
+    closed-cycle check, the linter) takes it from the catalog, so `fiscal_year_named_by` cannot be
+    dropped by a default somewhere.
+    """
 
     objectives: tuple[Objective, ...] = ()
     kpis: tuple[Kpi, ...] = ()
-    fiscal_year_start: int = 1
+    calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
 
     # Lookups by id go through indices built once per catalog: a sync scores thousands of KRs, and
     # a linear scan per lookup made that quadratic. (cached_property writes to the instance dict,
@@ -259,9 +266,25 @@ class Catalog:
 
 @dataclass(frozen=True)
 class Reading:
-    """One stored value of a KR or KPI at a point in time: what grading reads from snapshots."""
+    """One stored value of a KR or KPI at a point in time, with what explains it: what grading reads."""
 
     subject_id: str
     taken_at: datetime
     value: float | None
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    explained: Explanation | Callable[[], Explanation] = field(default_factory=Explanation)
+
+    # The store hands a decoder rather than an Explanation: a year of hourly readings is read for a
+    # grade that looks at one of them, so each JSON explanation is decoded only when asked for.
+    @cached_property
+    def explanation(self) -> Explanation:
+        """What explains the value (decoded on first use)."""
+        return self.explained() if callable(self.explained) else self.explained
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when subject, time, value and explanation are (however the explanation is held)."""
+        if not isinstance(other, Reading):
+            return NotImplemented
+        return (self.subject_id, self.taken_at, self.value, self.explanation) == (
+            other.subject_id, other.taken_at, other.value, other.explanation)
+
+    __hash__ = None  # type: ignore[assignment]  # equal readings may hold their explanation differently

@@ -16,7 +16,8 @@ from datetime import datetime
 from fractions import Fraction
 
 from okrbridge.cycles import as_utc
-from okrbridge.domain import Direction, Kpi, Measure, MeasureKind, Pace, Status
+from okrbridge.domain import Direction, KeyResult, Kpi, Measure, MeasureKind, Pace, Status
+from okrbridge.explanation import Explanation
 
 
 def _clamp_unit(x: float) -> float:
@@ -265,3 +266,17 @@ def kpi_status(kpi: Kpi, value: float | None) -> Status:
             return Status.OFF_TRACK
         return Status.AT_RISK if kpi.target is not None else Status.ON_TRACK
     return Status.AT_RISK if kpi.target is not None else Status.NO_DATA
+
+
+def score_of(subject: KeyResult | Kpi, value: float | None,
+             explanation: Explanation | None = None) -> float | None:
+    """The score of a value of a KR or KPI under its measure as the catalog declares it now.
+
+    The one rule for a score: grades, history, the remote links on epics and every later renderer
+    call this with the stored value (and, for a partial-credit milestone, its explanation's done
+    ratio), so editing a target in okrs.toml changes every one of them alike. None without a value.
+    """
+    if isinstance(subject, Kpi):
+        return kpi_score(subject, value)
+    done_ratio = explanation.done_ratio if explanation is not None else None
+    return score_value(subject.measure, value, done_ratio=done_ratio)

@@ -139,13 +139,12 @@ def _lint_alignment(objective: Objective, catalog: Catalog, calendar: FiscalCale
                        f"{parent.id}")
 
 
-def lint(catalog: Catalog, calendar: FiscalCalendar | None = None) -> list[Problem]:
+def lint(catalog: Catalog) -> list[Problem]:
     """Style warnings for a validated catalog, in file order.
 
-    `calendar` resolves cycle labels when comparing a child's cycle with its parent's; by default a
-    calendar whose fiscal year starts in `catalog.fiscal_year_start`, named by its end.
+    The catalog's calendar resolves cycle labels when comparing a child's cycle with its parent's.
     """
-    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    calendar = catalog.calendar
     found: list[Problem] = []
     for objective in catalog.objectives:
         count = len(objective.key_results)

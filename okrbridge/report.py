@@ -8,21 +8,23 @@ JSON API render a `PeriodReport`; `PeriodReport.to_dict` is its JSON form.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from okrbridge.cycles import FiscalCalendar, Period, PeriodKind, as_utc
+from okrbridge.cycles import Period, PeriodKind, as_utc
 from okrbridge.domain import Catalog, KeyResult, Kpi, Level, MeasureKind, Objective, Pace, Reading, Status
-from okrbridge.grading import Bands, forecast, kpi_score, kpi_status, objective_score, pace, score_value
+from okrbridge.explanation import Explanation
+from okrbridge.grading import Bands, forecast, kpi_status, objective_score, pace, score_of
 
 
 @dataclass(frozen=True)
 class KrGrade:
     """One key result as of a period's cut-off: its value, score, band, pace and forecast.
 
-    `as_of` and `detail` come from the reading graded (`detail` explains it: which JQL, what count);
+    `as_of` and `explanation` come from the reading graded (which JQL, what count; None without a
+    reading; `explanation.describe()` is the human line);
     `forecast` is the value the trend of the cycle's readings reaches at the cycle's end, and
     `forecast_score` what that value would score.
     """
@@ -37,7 +39,7 @@ class KrGrade:
     score: float | None
     status: Status
     as_of: datetime | None
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    explanation: Explanation | None = None
     pace: Pace = Pace.NOT_STARTED
     forecast: float | None = None
     forecast_score: float | None = None
@@ -62,7 +64,7 @@ class ObjectiveGrade:
 
 @dataclass(frozen=True)
 class KpiGrade:
-    """One KPI's latest value before a period's cut-off, its score and status."""
+    """One KPI's latest value before a period's cut-off, its score and status, and what explains it."""
 
     id: str
     name: str
@@ -71,6 +73,7 @@ class KpiGrade:
     score: float | None
     status: Status
     as_of: datetime | None
+    explanation: Explanation | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def _plain(data: Any) -> Any:
     """`data` as JSON-ready values: report dataclasses become dicts, tuples lists, enums values."""
     if isinstance(data, Enum):
         return data.value
+    if isinstance(data, Explanation):
+        return data.to_dict()
     if isinstance(data, datetime | date):
         return data.isoformat()
     if isinstance(data, KrGrade | ObjectiveGrade | KpiGrade):
@@ -138,20 +143,8 @@ def _latest(readings: Sequence[Reading], *, not_before: datetime | None, before:
     return best, points
 
 
-def _done_ratio(detail: Mapping[str, Any]) -> float | None:
-    """A milestone's done ratio from a reading's detail: `done_ratio`, or children done / total
-    as the sync writes it for an epic; None when the detail holds neither."""
-    ratio = detail.get("done_ratio")
-    if isinstance(ratio, int | float) and not isinstance(ratio, bool):
-        return float(ratio)
-    done, total = detail.get("children_done"), detail.get("children_total")
-    if isinstance(done, int | float) and isinstance(total, int | float) and total > 0:
-        return float(done) / float(total)
-    return None
-
-
 def _grade_kr(kr: KeyResult, readings: Sequence[Reading], cycle: Period, *, before: datetime,
-              until: datetime, elapsed: float, bands: Bands) -> KrGrade:
+              until: datetime, elapsed: float, bands: Bands, tolerance: float) -> KrGrade:
     """One KR graded from its readings inside its objective's cycle, up to the cut-off."""
     # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
     # one quarter to the next, and last quarter's value must not grade this quarter's KR.
@@ -159,20 +152,20 @@ def _grade_kr(kr: KeyResult, readings: Sequence[Reading], cycle: Period, *, befo
     if reading is None:
         return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, None, None,
                        Status.NO_DATA, None)
-    score = score_value(kr.measure, reading.value, done_ratio=_done_ratio(reading.detail))
+    score = score_of(kr, reading.value, reading.explanation)
     predicted: float | None = None
     predicted_score: float | None = None
     # A trend line through done / not-done flags predicts nothing, so milestones get no forecast.
     if kr.measure.kind is not MeasureKind.MILESTONE:
         predicted = forecast(points, cycle.ends_at)
-        predicted_score = score_value(kr.measure, predicted)
+        predicted_score = score_of(kr, predicted)
     return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, reading.value, score,
-                   bands.status(score), as_utc(reading.taken_at), dict(reading.detail),
-                   pace(score, elapsed), predicted, predicted_score)
+                   bands.status(score), as_utc(reading.taken_at), reading.explanation,
+                   pace(score, elapsed, tolerance=tolerance), predicted, predicted_score)
 
 
 def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str, Sequence[Reading]],
-                     period: Period, *, now: datetime, bands: Bands) -> ObjectiveGrade:
+                     period: Period, *, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
     """One objective graded as of the end of `period` (or of its own cycle, if that ends first)."""
     # An objective is final at its cycle's end: a year report must not regrade a Q1 objective with
     # readings taken in Q3.
@@ -180,48 +173,49 @@ def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str,
     elapsed = cycle.elapsed_fraction(min(period.ends_at, now))
     krs = tuple(
         _grade_kr(kr, readings.get(kr.id, ()), cycle, before=before, until=now, elapsed=elapsed,
-                  bands=bands)
+                  bands=bands, tolerance=tolerance)
         for kr in objective.key_results)
     score = objective_score([(kr.weight, kr.score) for kr in krs])
     return ObjectiveGrade(objective.id, objective.title, objective.level, objective.team, objective.owner,
                           objective.parent, cycle.label, score, bands.status(score),
-                          pace(score, elapsed), krs)
+                          pace(score, elapsed, tolerance=tolerance), krs)
 
 
 def _grade_kpi(kpi: Kpi, readings: Sequence[Reading], *, before: datetime, until: datetime) -> KpiGrade:
     """A KPI's latest value before the cut-off; KPIs are ongoing, so any earlier reading counts."""
     reading, _ = _latest(readings, not_before=None, before=before, until=until)
     value = reading.value if reading is not None else None
-    return KpiGrade(kpi.id, kpi.name, kpi.unit, value, kpi_score(kpi, value), kpi_status(kpi, value),
-                    as_utc(reading.taken_at) if reading is not None else None)
+    return KpiGrade(kpi.id, kpi.name, kpi.unit, value, score_of(kpi, value), kpi_status(kpi, value),
+                    as_utc(reading.taken_at) if reading is not None else None,
+                    reading.explanation if reading is not None else None)
 
 
 def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading]], period: Period, *,
-                 now: datetime, bands: Bands | None = None,
-                 calendar: FiscalCalendar | None = None) -> PeriodReport:
+                 now: datetime, bands: Bands | None = None, pace_tolerance: float = 0.1) -> PeriodReport:
     """The grades, as of the end of `period`, of every objective whose cycle overlaps it and of every KPI.
 
     `readings` maps KR and KPI ids to their readings (any order). A KR is graded by its latest
     reading taken before the period ends (and never after `now`), within its objective's cycle;
-    pace compares that with the elapsed share of the cycle at `min(period end, now)`. Cycles are
-    parsed with `calendar`, by default the catalog's fiscal year start (years named by their end).
+    pace compares that with the elapsed share of the cycle at `min(period end, now)`, a score within
+    `pace_tolerance` of it being on pace (the `grading.pace_tolerance` setting). Cycle labels are
+    read with the catalog's calendar.
     """
     bands = bands or Bands()
-    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    calendar = catalog.calendar
     now = as_utc(now)
     objectives: list[ObjectiveGrade] = []
     for objective in catalog.objectives:
         cycle = calendar.parse(objective.cycle)
         if cycle.overlaps(period):
-            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands))
+            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands,
+                                                tolerance=pace_tolerance))
     kpis = tuple(_grade_kpi(kpi, readings.get(kpi.id, ()), before=period.ends_at, until=now)
                  for kpi in catalog.kpis)
     return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),
                         tuple(objectives), kpis)
 
 
-def reading_window_start(catalog: Catalog, period: Period, calendar: FiscalCalendar,
-                         now: datetime) -> datetime:
+def reading_window_start(catalog: Catalog, period: Period, now: datetime) -> datetime:
     """The earliest instant a grade of `period` (or of any period inside it) as of `now` reads from.
 
     KRs are graded from their objective's cycle only, so nothing before the earliest cycle
@@ -230,7 +224,7 @@ def reading_window_start(catalog: Catalog, period: Period, calendar: FiscalCalen
     """
     starts = [period.starts_at, as_utc(now)]
     for objective in catalog.objectives:
-        cycle = calendar.parse(objective.cycle)
+        cycle = catalog.calendar.parse(objective.cycle)
         if cycle.overlaps(period):
             starts.append(cycle.starts_at)
     return min(starts)

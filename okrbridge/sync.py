@@ -22,9 +22,8 @@ from typing import Any, NoReturn
 
 from connectors.jira_models import JiraAuthError, JiraError
 from okrbridge.config import DEFAULT_SYNC_DEADLINE_SECONDS
-from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, SourceKind
-from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.grading import Bands, score_of
 from okrbridge.run_owner import close_abandoned_runs, this_process
 from okrbridge.store import Failure, Initiative, InitiativeRecord, NewSnapshot, Store, SubjectKind
 from okrbridge.sync_links import link_owner
@@ -140,12 +139,10 @@ def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: i
 
 
 def _score(catalog: Catalog, outcome: Outcome) -> float | None:
-    """The score of a fresh value: by the KR's measure, or by the KPI's baseline and target."""
-    if outcome.subject_kind == "kpi":
-        kpi = catalog.kpi(outcome.subject_id)
-        return kpi_score(kpi, outcome.value) if kpi else None
-    kr = catalog.key_result(outcome.subject_id)
-    return score_value(kr.measure, outcome.value, done_ratio=outcome.done_ratio) if kr else None
+    """The score of a fresh value (`grading.score_of`), kept with the snapshot as a record of it."""
+    subject = catalog.kpi(outcome.subject_id) if outcome.subject_kind == "kpi" \
+        else catalog.key_result(outcome.subject_id)
+    return score_of(subject, outcome.value, outcome.explanation) if subject else None
 
 
 def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Store,
@@ -165,8 +162,8 @@ def _evaluate_all(plan: SyncPlan, answers: Mapping[Question, Answer], store: Sto
             if latest is not None and latest.value is not None:
                 kpi_outcomes[subject.kpi] = Outcome(
                     subject.kpi, "kpi", SourceKind(latest.source_kind), latest.value,
-                    detail={"snapshot_id": latest.id, "taken_at": latest.taken_at.isoformat(),
-                            **latest.source_detail})
+                    explanation=dataclasses.replace(latest.explanation, snapshot_id=latest.id,
+                                                    taken_at=latest.taken_at.isoformat()))
         outcome = evaluate(subject, answers, kpi_values=kpi_outcomes, base_detail=base_detail)
         if subject.subject_kind == "kpi":
             kpi_outcomes[subject.subject_id] = outcome
@@ -236,7 +233,7 @@ def _records(catalog: Catalog, outcomes: Sequence[Outcome], taken_at: datetime,
             snapshots.append(NewSnapshot(
                 subject_id=outcome.subject_id, subject_kind=kind, taken_at=taken_at, value=outcome.value,
                 score=_score(catalog, outcome), source_kind=outcome.source_kind.value,
-                source_detail=outcome.detail))
+                explanation=outcome.explanation))
             report.synced.append(outcome.subject_id)
         else:
             error = outcome.error or "unknown error"
@@ -283,7 +280,6 @@ def _abort(store: Store, run_id: int, exc: JiraAuthError, auth_hint: str,
 
 def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency: int = 8,
              bands: Bands | None = None, links: LinkOptions | None = None,
-             calendar: FiscalCalendar | None = None,
              only: frozenset[str] | None = None, progress: Progress | None = None,
              auth_hint: str = "check the Jira credentials in the config and the environment",
              now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -301,7 +297,7 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
     bands = bands or Bands()
     links = links or LinkOptions()
     started = now()
-    plan = plan_sync(catalog, only, at=started, calendar=calendar)
+    plan = plan_sync(catalog, only, at=started)
     # Wall time and request counts are measured, not derived from `now` (which a replay may fix)
     # or from the connection's totals (which a long-lived connection keeps across runs).
     wall = time.monotonic()
@@ -390,11 +386,11 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
     return report
 
 
-def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, calendar: FiscalCalendar | None = None,
-            at: datetime | None = None) -> SyncReport:
+def dry_run(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,
+            ) -> SyncReport:
     """What a sync at `at` (default now) would ask, without touching Jira or the store."""
     started = at or datetime.now(UTC)
-    plan = plan_sync(catalog, only, at=started, calendar=calendar)
+    plan = plan_sync(catalog, only, at=started)
     return SyncReport(run_id=None, dry_run=True, deployment="(not contacted)", started_at=started,
                       planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
                       questions=len(plan.questions))

@@ -3,19 +3,20 @@
 A sync asks Jira a set of *questions* (a count for a JQL, a sum over a field, an issue's status, the
 epics behind a KR). Many KRs and KPIs ask the same question — the same JQL counted by a ratio's
 denominator and by another KR's count — so the plan keys questions by what they ask and asks each
-once. `evaluate` then turns the answers into one value per KR/KPI, together with the detail that
-explains it (the exact JQLs and counts), or into a failure that names Jira's message.
+once. `evaluate` then turns the answers into one value per KR/KPI, together with the `Explanation`
+(the exact JQLs and counts), or into a failure that names Jira's message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Aggregate, Catalog, KeyResult, Kpi, Objective, SourceKind
+from okrbridge.explanation import Explanation, JqlCount
 
 QuestionKind = Literal["count", "aggregate", "issue", "epics", "epic_progress"]
 
@@ -63,11 +64,6 @@ class SyncPlan:
     subjects: tuple[SubjectPlan, ...]
     questions: tuple[Question, ...]
     skipped: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def value_questions(self) -> tuple[Question, ...]:
-        """The questions whose answers become values (counts, sums, issue states)."""
-        return tuple(q for q in self.questions if q.kind != "epics")
 
     @property
     def epic_questions(self) -> tuple[Question, ...]:
@@ -123,13 +119,13 @@ def _cycle_closed(objective: Objective, calendar: FiscalCalendar, at: datetime) 
 
 
 def plan_sync(catalog: Catalog, only: frozenset[str] | None = None, *, at: datetime | None = None,
-              calendar: FiscalCalendar | None = None) -> SyncPlan:
+              ) -> SyncPlan:
     """Plan a sync of every Jira-backed KR and KPI (or only the ids in `only`) as of `at`.
 
     Skipped, with the reason: manual KRs/KPIs without initiatives (their values come from
     check-ins), and, when `at` is given, the KRs of objectives whose cycle does not contain it.
     """
-    calendar = calendar or FiscalCalendar(catalog.fiscal_year_start)
+    calendar = catalog.calendar
     subjects: list[SubjectPlan] = []
     skipped: dict[str, str] = {}
     closed = {o.id: _cycle_closed(o, calendar, at) for o in catalog.objectives} if at else {}
@@ -174,10 +170,14 @@ class Outcome:
     subject_kind: Literal["kr", "kpi"]
     source_kind: SourceKind
     value: float | None = None
-    done_ratio: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    explanation: Explanation = field(default_factory=Explanation)
     error: str | None = None
     no_value: str | None = None
+
+    @property
+    def done_ratio(self) -> float | None:
+        """A milestone epic's done share, as its explanation records it (partial credit scores it)."""
+        return self.explanation.done_ratio
 
     @property
     def ok(self) -> bool:
@@ -185,25 +185,25 @@ class Outcome:
         return self.error is None
 
 
-def _fail(plan: SubjectPlan, message: str, detail: dict[str, Any]) -> Outcome:
-    """An outcome that carries an error and the detail gathered so far."""
-    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, detail=detail, error=message)
+def _fail(plan: SubjectPlan, message: str, detail: Explanation) -> Outcome:
+    """An outcome that carries an error and the explanation gathered so far."""
+    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, explanation=detail, error=message)
 
 
-def _no_value(plan: SubjectPlan, reason: str, detail: dict[str, Any]) -> Outcome:
+def _no_value(plan: SubjectPlan, reason: str, detail: Explanation) -> Outcome:
     """Jira answered, but there is nothing to measure yet (no issue to average, no denominator)."""
-    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, detail=detail, no_value=reason)
+    return Outcome(plan.subject_id, plan.subject_kind, plan.source_kind, explanation=detail, no_value=reason)
 
 
 def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
              kpi_values: Mapping[str, Outcome] | None = None,
              base_detail: Mapping[str, Any] | None = None) -> Outcome:
-    """Turn the answers to a subject's questions into its value and the detail that explains it.
+    """Turn the answers to a subject's questions into its value and the `Explanation` of it.
 
     `kpi_values` holds this run's KPI outcomes (or the KPIs' latest stored values), for KRs whose
-    source is a KPI. `base_detail` (deployment, time, Jira URL) is merged into every detail.
+    source is a KPI. `base_detail` (`deployment`, `jira`, `queried_at`) goes into every explanation.
     """
-    detail: dict[str, Any] = {"source": plan.source_kind.value, **(base_detail or {})}
+    detail = Explanation.from_dict({**(base_detail or {}), "source": plan.source_kind.value})
     for question in plan.questions:
         answer = answers.get(question)
         if answer is None or not answer.ok:
@@ -213,49 +213,43 @@ def evaluate(plan: SubjectPlan, answers: Mapping[Question, Answer], *,
     got = [answers[q].value for q in plan.questions]
     kind = plan.source_kind
     if kind is SourceKind.JQL_COUNT:
-        detail.update(jql=plan.questions[0].jql, count=got[0])
-        return Outcome(plan.subject_id, plan.subject_kind, kind, float(got[0]), detail=detail)
+        detail = replace(detail, jql=plan.questions[0].jql, count=got[0])
+        return Outcome(plan.subject_id, plan.subject_kind, kind, float(got[0]), explanation=detail)
     if kind is SourceKind.JQL_RATIO:
         numerator, denominator = got
-        detail.update(numerator={"jql": plan.questions[0].jql, "count": numerator},
-                      denominator={"jql": plan.questions[1].jql, "count": denominator})
+        detail = replace(detail, numerator=JqlCount(plan.questions[0].jql, numerator),
+                         denominator=JqlCount(plan.questions[1].jql, denominator))
         if denominator == 0:
             return _no_value(plan, f"no issue matches the denominator yet: {plan.questions[1].jql}", detail)
         return Outcome(plan.subject_id, plan.subject_kind, kind, 100.0 * numerator / denominator,
-                       detail=detail)
+                       explanation=detail)
     if kind is SourceKind.JQL_SUM:
         aggregate = got[0]
         question = plan.questions[0]
-        detail.update(jql=question.jql, field=question.field, agg=question.agg,
-                      issues=aggregate["count"], with_value=aggregate["with_value"])
+        detail = replace(detail, jql=question.jql, field=question.field, agg=question.agg,
+                         issues=aggregate["count"], with_value=aggregate["with_value"])
         if aggregate["value"] is None and question.agg == "sum":
             # A sum over nothing is 0 (no story points delivered yet); an average over nothing is undefined.
-            return Outcome(plan.subject_id, plan.subject_kind, kind, 0.0, detail=detail)
+            return Outcome(plan.subject_id, plan.subject_kind, kind, 0.0, explanation=detail)
         if aggregate["value"] is None:
             return _no_value(plan, f"no issue matching the JQL has a value in {question.field} yet", detail)
-        return Outcome(plan.subject_id, plan.subject_kind, kind, float(aggregate["value"]), detail=detail)
+        return Outcome(plan.subject_id, plan.subject_kind, kind, float(aggregate["value"]),
+                       explanation=detail)
     if kind is SourceKind.MILESTONE:
         state = got[0]
-        detail.update(issue=state["key"], status=state["status"], status_category=state["status_category"])
-        ratio = None
+        detail = replace(detail, issue=state["key"], status=state["status"],
+                         status_category=state["status_category"])
         if len(got) > 1:
             progress = got[1]
-            detail.update(children_done=progress["done"], children_total=progress["total"])
-            ratio = progress["done"] / progress["total"] if progress["total"] else None
+            detail = replace(detail, children_done=progress["done"], children_total=progress["total"])
         return Outcome(plan.subject_id, plan.subject_kind, kind, 1.0 if state["done"] else 0.0,
-                       done_ratio=ratio, detail=detail)
+                       explanation=detail)
     if kind is SourceKind.KPI:
         kpi_outcome = (kpi_values or {}).get(plan.kpi or "")
         if kpi_outcome is not None and kpi_outcome.error:
             return _fail(plan, f"KPI {plan.kpi}: {kpi_outcome.error}", detail)
         if kpi_outcome is None or kpi_outcome.value is None:
             return _no_value(plan, f"KPI {plan.kpi} has no value yet", detail)
-        detail.update(kpi=plan.kpi, kpi_detail=kpi_outcome.detail)
-        return Outcome(plan.subject_id, plan.subject_kind, kind, kpi_outcome.value, detail=detail)
+        detail = replace(detail, kpi=plan.kpi, kpi_explanation=kpi_outcome.explanation)
+        return Outcome(plan.subject_id, plan.subject_kind, kind, kpi_outcome.value, explanation=detail)
     return _fail(plan, f"{kind.value} sources are not synced from Jira", detail)
-
-
-def needs_value(plan: SubjectPlan) -> bool:
-    """Whether a sync writes a snapshot for this subject (manual ones only get initiatives)."""
-    return plan.source_kind is not SourceKind.MANUAL
-

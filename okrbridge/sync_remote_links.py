@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from connectors.jira_models import JiraAuthError, JiraError, RemoteLink
 from okrbridge.domain import Catalog
-from okrbridge.grading import Bands
+from okrbridge.grading import Bands, score_of
 from okrbridge.store import InitiativeRecord, Store
 from okrbridge.sync_links import LINK_PREFIX, WantedLink, global_link_id, link_changes, link_title
 from okrbridge.sync_ports import SyncJira
@@ -66,7 +66,9 @@ def wanted_links(catalog: Catalog, store: Store, links: LinkOptions, initiatives
                 score, has_value = fresh_scores[kr.id], True
             else:
                 latest = store.latest_snapshot(kr.id)
-                score, has_value = (latest.score if latest else None), latest is not None
+                # Scored now, from the stored value and the current measure, as grades and history are.
+                score = score_of(kr, latest.value, latest.explanation) if latest else None
+                has_value = latest is not None
             status = bands.status(score).value + (" (stale)" if kr.id in stale and has_value else "")
             shown[kr.id] = (link_title(kr, score, status), score is not None and score >= 1)
         title, resolved = shown[kr.id]

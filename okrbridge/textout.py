@@ -7,7 +7,6 @@ Pure functions: data in, strings or plain dicts out. Every value shown says wher
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,30 +39,6 @@ def _day(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment else "never"
 
 
-def explain(detail: Mapping[str, Any]) -> str:
-    """One line saying how a value was obtained, from a snapshot's source detail (control characters
-    in queries or statuses escaped)."""
-    return printable(_explain(detail))
-
-
-def _explain(detail: Mapping[str, Any]) -> str:
-    """`explain` before escaping."""
-    source = detail.get("source", "")
-    if "numerator" in detail and "denominator" in detail:
-        num, den = detail["numerator"], detail["denominator"]
-        return f"{num['count']} / {den['count']}: [{num['jql']}] / [{den['jql']}]"
-    if source == "jql_sum" or "field" in detail:
-        agg, field, issues = detail.get("agg", "sum"), detail.get("field"), detail.get("issues")
-        return f"{agg} of {field} over {issues} issues: [{detail.get('jql')}]"
-    if "jql" in detail:
-        return f"count {detail.get('count')}: [{detail['jql']}]"
-    if "issue" in detail:
-        return f"{detail['issue']} is {detail.get('status')}"
-    if "kpi" in detail:
-        return f"from KPI {detail['kpi']}"
-    return "check-in" if source in ("", "manual") else source
-
-
 def _grade(value: str, score: float | None, status: str, pace: str) -> str:
     """The fixed-width numbers part of a row: value, score, status, pace."""
     return f"{value:>10}  {_score(score)} {status:<9}  {pace:<11}"
@@ -71,7 +46,7 @@ def _grade(value: str, score: float | None, status: str, pace: str) -> str:
 
 def _kr_lines(kr: KrGrade) -> list[str]:
     """A key result row with its full title, then how and when its value was obtained."""
-    how = explain(kr.detail) if kr.detail else ("check-in" if kr.as_of else "no value yet")
+    how = printable(kr.explanation.describe()) if kr.explanation is not None else "no value yet"
     numbers = _grade(format_value(kr.value, kr.unit), kr.score, kr.status.value, kr.pace.value)
     return [f"  {printable(kr.id):<12}{numbers}{printable(kr.title)}",
             f"  {'':<12}{'':>10}  as of {_day(kr.as_of)}: {how}"]
@@ -108,24 +83,27 @@ def report_text(report: PeriodReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def snapshot_line(snapshot: Snapshot) -> str:
-    """One snapshot: when first seen, value, score, where it came from, and when last confirmed."""
-    why = printable(snapshot.note or explain(snapshot.source_detail) or snapshot.source_kind)
+def snapshot_line(snapshot: Snapshot, score: float | None) -> str:
+    """One snapshot: when first seen, value, its `score` (from `grading.score_of`), how the value was
+    obtained (control characters in queries, statuses or notes escaped), and when last confirmed."""
     run = f" run {snapshot.sync_run_id}" if snapshot.sync_run_id else ""
     confirmed = (f"  last confirmed {snapshot.confirmed_at:%Y-%m-%d %H:%M}"
                  if snapshot.confirmed_at > snapshot.taken_at else "")
     return (f"{printable(snapshot.subject_id)}  {snapshot.taken_at:%Y-%m-%d %H:%M}  "
-            f"value {format_value(snapshot.value):>10}  score {_score(snapshot.score)} "
-            f"{printable(snapshot.source_kind)}{run}  {why}{confirmed}")
+            f"value {format_value(snapshot.value):>10}  score {_score(score)} "
+            f"{printable(snapshot.source_kind)}{run}  {printable(snapshot.explanation.describe())}"
+            f"{confirmed}")
 
 
-def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
-    """A snapshot as JSON-ready data."""
-    data = dataclasses.asdict(snapshot)
-    data["taken_at"] = snapshot.taken_at.isoformat()
-    data["confirmed_at"] = snapshot.confirmed_at.isoformat()
-    data["subject_kind"] = str(snapshot.subject_kind)
-    return data
+def snapshot_dict(snapshot: Snapshot, score: float | None) -> dict[str, Any]:
+    """A snapshot as JSON-ready data, with its `score` (from `grading.score_of`) and explanation."""
+    return {
+        "id": snapshot.id, "subject_id": snapshot.subject_id, "subject_kind": str(snapshot.subject_kind),
+        "taken_at": snapshot.taken_at.isoformat(), "value": snapshot.value, "score": score,
+        "source_kind": snapshot.source_kind, "explanation": snapshot.explanation.to_dict(),
+        "sync_run_id": snapshot.sync_run_id, "note": snapshot.note, "author": snapshot.author,
+        "confirmed_at": snapshot.confirmed_at.isoformat(), "confirmed_run_id": snapshot.confirmed_run_id,
+    }
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:

@@ -6,7 +6,7 @@ child, not a count or a chart, not a KPI id in an explanation. A view says how m
 scope it leaves out, nothing more. Objective scores are of their own KRs only (see report), so a
 visible objective's score holds nothing of a hidden one.
 
-    data = ViewData(catalog, report, readings, initiatives=..., states=..., calendar=...)
+    data = ViewData(catalog, report, readings, initiatives=..., states=...)
     view = audience_view(data, audience)        # one page's content
     mine = person_view(data, person, audiences)  # the web app's reader: group views + Personal
     everything = reader_view(data, person)      # all the person may see, in detail (web All tab)
@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from okrbridge.audiences import Audience, DetailLevel, Person
-from okrbridge.cycles import FiscalCalendar, Period
+from okrbridge.cycles import Period
 from okrbridge.domain import (
     Catalog,
     Direction,
@@ -34,7 +34,7 @@ from okrbridge.domain import (
 )
 from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport, trend_points
 from okrbridge.store.records import Initiative, SubjectState
-from okrbridge.textout import explain, format_value
+from okrbridge.textout import format_value
 from okrbridge.view_model import (
     InitiativeView,
     KpiView,
@@ -62,7 +62,7 @@ class ViewData:
 
     `report` is `grade_period` of that period; `readings` the same readings it was graded from (the
     trends come from them); `initiatives` the store's epics per KR id; `states` the store's sync
-    state per KR/KPI id (for staleness); `calendar` parses the objectives' cycles.
+    state per KR/KPI id (for staleness). The catalog's calendar parses the objectives' cycles.
     """
 
     catalog: Catalog
@@ -70,7 +70,6 @@ class ViewData:
     readings: Mapping[str, Sequence[Reading]] = field(default_factory=dict)
     initiatives: Mapping[str, Sequence[Initiative]] = field(default_factory=dict)
     states: Mapping[str, SubjectState] = field(default_factory=dict)
-    calendar: FiscalCalendar | None = None
 
     @property
     def period(self) -> Period:
@@ -79,12 +78,12 @@ class ViewData:
 
     def cycle(self, objective: Objective) -> Period:
         """The objective's own cycle."""
-        return (self.calendar or FiscalCalendar(self.catalog.fiscal_year_start)).parse(objective.cycle)
+        return self.catalog.calendar.parse(objective.cycle)
 
 
 def how_obtained(grade: KrGrade) -> str:
     """How a KR's value was obtained, in words: the one place views read a grade's explanation."""
-    return explain(grade.detail) if grade.detail else ("check-in" if grade.as_of else "no value yet")
+    return grade.explanation.describe() if grade.explanation is not None else "no value yet"
 
 
 def _goal(kr: KeyResult) -> str:

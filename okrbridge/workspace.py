@@ -1,26 +1,41 @@
-"""The product's use cases over one configuration: what the CLI commands and scheduler jobs call.
+"""The product's use cases over one configuration: the whole API the CLI and the daemon call, and the
+coming web app will.
 
-A `Workspace` is the validated settings, the loaded OKR catalog and the migrated store. Opening one
-loads `okrs.toml`, migrates the database and records the catalog (new ids added, changed ones
-updated, removed ones archived), so every command sees the file as it is now.
+A `Workspace` is the validated settings, the OKR catalog loaded from `okrs.toml` and the store. It
+is opened in one of two modes:
+
+- `mode="read"` (grades, history, the coming web app's pages): loads `okrs.toml` and checks that the
+  database's schema is current, and writes nothing — no migration, no catalog record. A missing or
+  old database is a `SchemaNotReady` error saying to run `okrbridge sync` first.
+- `mode="record"` (sync, check-in, the daemon's jobs): loads `okrs.toml`, migrates the
+  database and records the catalog in it (new ids added, changed ones updated, removed ones
+  archived), so the values written belong to the file as it is now.
+
+A long-running process (the daemon, the coming web app) opens its workspace once at start-up and shares
+it between requests and jobs: the Store is thread-safe and holds one connection pool. It sees
+`okrs.toml` as it was when opened; the daemon's `CatalogKeeper` swaps in an edited file between jobs.
+
+Scores are never read from the store: `score_of` derives them from the stored value and the
+catalog's current measure (`grading.score_of`), for grades, history and remote links alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from okrbridge.audiences import Audience, resolve_audiences
-from okrbridge.catalog import Checkin, LoadedCatalog, load_catalog
+from okrbridge.catalog import Checkin, LoadedCatalog, check_catalog_file, load_catalog
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, Reading, checked_value
-from okrbridge.grading import Bands, kpi_score, score_value
+from okrbridge.domain import Catalog, KeyResult, Kpi, Reading, SourceKind, checked_value
+from okrbridge.grading import Bands, score_of
+from okrbridge.lint import Problem
 from okrbridge.page_spec import PageSpec
 from okrbridge.report import PeriodReport, grade_period, reading_window_start
-from okrbridge.safe_text import describe, unsafe_character
+from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import (
     Initiative,
@@ -40,6 +55,9 @@ if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only 
     from okrbridge.publish import Progress as PublishProgress
     from okrbridge.sync import Progress, SyncReport
 
+Mode = Literal["read", "record"]
+"""How a workspace is opened: "read" writes nothing; "record" migrates and records the catalog."""
+
 
 @dataclass
 class Workspace:
@@ -48,6 +66,7 @@ class Workspace:
     settings: Settings
     loaded: LoadedCatalog
     store: Store
+    mode: Mode
 
     @property
     def catalog(self) -> Catalog:
@@ -60,42 +79,111 @@ class Workspace:
         grading = self.settings.grading
         return Bands(off_track_below=grading.off_track_below, at_risk_below=grading.at_risk_below)
 
+    def subject(self, subject_id: str) -> KeyResult | Kpi:
+        """The KR or KPI with this id in the loaded catalog; UnknownSubject names an unknown one."""
+        found = self.catalog.key_result(subject_id) or self.catalog.kpi(subject_id)
+        if found is None:
+            raise UnknownSubject(subject_id)
+        return found
+
+    def score_of(self, snapshot: Snapshot) -> float | None:
+        """A stored value's score under the catalog's current measure (None once its id left okrs.toml)."""
+        subject = self.catalog.key_result(snapshot.subject_id) or self.catalog.kpi(snapshot.subject_id)
+        return score_of(subject, snapshot.value, snapshot.explanation) if subject is not None else None
+
+    def require_record_mode(self, action: str) -> None:
+        """Refuse a write through a workspace opened for reading (its catalog is not recorded)."""
+        if self.mode != "record":
+            raise ValueError(f"cannot {action}: this workspace was opened for reading (mode='read')")
+
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()
 
 
-def open_workspace(settings: Settings, *, now: datetime | None = None) -> Workspace:
-    """Load the catalog (CatalogError on errors), migrate the store and record the catalog in it."""
+def open_workspace(settings: Settings, *, mode: Mode, now: datetime | None = None) -> Workspace:
+    """Load the catalog (CatalogError on errors) and open the store for `mode` (see the module docstring).
+
+    "read" raises SchemaNotReady, naming the command to run, when the database is missing or has
+    another schema; "record" migrates it and records the catalog.
+    """
     loaded = load_catalog(settings.okrs)
-    store = Store(settings.database_url)
-    store.migrate()
-    store.sync_catalog(loaded.catalog, now or datetime.now(UTC))
-    return Workspace(settings, loaded, store)
+    if mode == "read":
+        store = Store(settings.database_url, create=False)
+        try:
+            store.check_schema()
+        except BaseException:
+            store.close()
+            raise
+    elif mode == "record":
+        store = Store(settings.database_url)
+        store.migrate()
+        store.sync_catalog(loaded.catalog, now or datetime.now(UTC))
+    else:
+        raise ValueError(f"a workspace opens in mode 'read' or 'record', not {mode!r}")
+    return Workspace(settings, loaded, store, mode)
+
+
+def validate(settings: Settings) -> list[Problem]:
+    """Errors and lint warnings of `settings.okrs`, in file order; nothing is opened or written."""
+    return check_catalog_file(settings.okrs)
+
+
+def dry_run(settings: Settings, only: frozenset[str] | None = None, *,
+            at: datetime | None = None) -> SyncReport:
+    """The questions a sync would ask; only `okrs.toml` is read (no Jira, no database)."""
+    from okrbridge.sync import dry_run as plan_only
+
+    return plan_only(load_catalog(settings.okrs).catalog, only, at=at)
 
 
 def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime | None = None,
                    note: str | None = None, author: str | None = None) -> Snapshot:
-    """Store a manual value of a KR or KPI with its score; UnknownSubject names an unknown id.
+    """Store a manual value of a KR or KPI; UnknownSubject names an unknown id.
 
+    The score it has now is stored with it as a record; every reader scores it afresh (`score_of`).
     A value beyond ±MAX_CHECKIN_MAGNITUDE, a time outside cycles.user_instant's range, or a control
     character in the note or author raises ValueError naming it: nothing is stored.
     """
+    ws.require_record_mode("record a check-in")
     value = checked_value(value)
     at = user_instant(at) if at is not None else None
     for name, text, allow in (("note", note, "\t\n\r"), ("author", author, "")):
         char = unsafe_character(text, allow=allow) if text else None
         if char is not None:
             raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
-    kr = ws.catalog.key_result(subject_id)
-    kpi = ws.catalog.kpi(subject_id)
-    if kr is not None:
-        score = score_value(kr.measure, value)
-    elif kpi is not None:
-        score = kpi_score(kpi, value)
-    else:
-        raise UnknownSubject(subject_id)
+    score = score_of(ws.subject(subject_id), value)
     return ws.store.record_checkin(subject_id, value, at or datetime.now(UTC), note, author, score=score)
+
+
+def checkin_warning(ws: Workspace, subject_id: str) -> str | None:
+    """Why a check-in of a Jira-backed KR or KPI will not last (the next sync stores a newer value)."""
+    subject = ws.subject(subject_id)
+    if subject.source.kind is SourceKind.MANUAL:
+        return None
+    return (f"{subject_id} is synced from Jira ({subject.source.kind.value}); "
+            "the next sync will store a newer value")
+
+
+class HistoryEntry(NamedTuple):
+    """One stored value and its score under the catalog's current measure."""
+
+    snapshot: Snapshot
+    score: float | None
+
+
+def history(ws: Workspace, subject_id: str) -> list[HistoryEntry]:
+    """Every stored value of a KR or KPI of the catalog, oldest first, each with its score now.
+
+    UnknownSubject when `okrs.toml` has no such id; a KR added to the file since the last sync or
+    check-in simply has no values yet.
+    """
+    ws.subject(subject_id)
+    try:
+        snapshots = ws.store.history(subject_id)
+    except UnknownSubject:  # in okrs.toml, not recorded yet: a read-only open records nothing
+        snapshots = []
+    return [HistoryEntry(snapshot, ws.score_of(snapshot)) for snapshot in snapshots]
 
 
 def import_checkins(ws: Workspace, checkins: list[Checkin], *, author: str = "sample") -> int:
@@ -122,7 +210,7 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
 
 def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
     """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
-    since = reading_window_start(ws.catalog, period, ws.loaded.calendar, now)
+    since = reading_window_start(ws.catalog, period, now)
     return ws.store.readings(until=period.ends_at, since=since)
 
 
@@ -130,7 +218,8 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
     readings = _period_readings(ws, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands,
+                         pace_tolerance=ws.settings.grading.pace_tolerance)
             for p in periods]
 
 
@@ -184,19 +273,51 @@ def credentials_hint(settings: Settings) -> str:
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
          only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None,
          still_leader: Callable[[], bool] | None = None) -> SyncReport:
-    """Run one sync of the workspace's catalog through `jira` (the scheduler's job calls this too).
+    """Run one sync of the workspace's catalog through `jira` (the daemon's sync job calls this too).
 
     Remote links are written only when `web.base_url` says where the KR pages are served.
     Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
+    ws.require_record_mode("sync")
     from okrbridge.sync import LinkOptions, run_sync
 
     links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
-                    bands=ws.bands, links=links, calendar=ws.loaded.calendar, only=only, progress=progress,
+                    bands=ws.bands, links=links, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
                     still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds)
+
+
+def _skipped_lines(report: SyncReport) -> list[str]:
+    """What was not synced, grouped by reason (manual KRs are many and expected: one line)."""
+    by_reason: dict[str, list[str]] = {}
+    for subject, reason in report.skipped.items():
+        by_reason.setdefault(reason, []).append(subject)
+    return [f"  not synced ({reason}): {', '.join(sorted(subjects))}"
+            for reason, subjects in sorted(by_reason.items())]
+
+
+def sync_summary(report: SyncReport) -> str:
+    """The human summary of a sync (or of a dry run's plan), as the CLI prints it; control characters
+    escaped, so one logical line is one line on the terminal."""
+    if report.dry_run:
+        lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
+        lines += [f"  {q}" for q in report.planned]
+        return "\n".join(printable(line) for line in [*lines, *_skipped_lines(report)])
+    lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
+             f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
+             f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
+             f"{report.requests} requests, {report.retries} retries",
+             f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
+             f"removed {report.links_removed}"]
+    if report.links_skipped:
+        lines.append(f"  {report.links_skipped}")
+    lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
+    lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
+    lines += _skipped_lines(report)
+    lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
+    return "\n".join(printable(line) for line in lines)
 
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
@@ -216,18 +337,18 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
     graded = catalog
     if objectives is not None:
         wanted = set(objectives)
-        graded = Catalog(objectives=tuple(o for o in catalog.objectives if o.id in wanted),
-                         fiscal_year_start=catalog.fiscal_year_start)
+        graded = replace(catalog, objectives=tuple(o for o in catalog.objectives if o.id in wanted), kpis=())
     ids = None if objectives is None else [kr.id for kr in graded.key_results()]
-    since = reading_window_start(graded, period, ws.loaded.calendar, now)
+    since = reading_window_start(graded, period, now)
     readings = ws.store.readings(ids, until=period.ends_at, since=since) if ids != [] else {}
-    report = grade_period(graded, readings, period, now=now, bands=ws.bands, calendar=ws.loaded.calendar)
+    report = grade_period(graded, readings, period, now=now, bands=ws.bands,
+                          pace_tolerance=ws.settings.grading.pace_tolerance)
     # one query for the KRs' epics, not one per KR
     initiatives: dict[str, list[Initiative]] = {}
     for item in ws.store.all_initiatives() if ids is None else ws.store.initiatives_of(ids) if ids else []:
         initiatives.setdefault(item.kr_id, []).append(item)
     states = ws.store.subject_states(ids) if ids != [] else {}
-    return ViewData(catalog, report, readings, initiatives, states, ws.loaded.calendar)
+    return ViewData(catalog, report, readings, initiatives, states)
 
 
 def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
@@ -238,7 +359,6 @@ def status_pages(ws: Workspace, *, now: datetime) -> list[PageSpec]:
     periods = publish_periods(ws.catalog, ws.loaded.calendar, now)
     return render_pages([period_views(view_data(ws, p, now=now), chosen) for p in periods],
                         jira_url=ws.settings.jira.url)
-
 
 
 def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[SilenceVerdict, SilenceChanges]:

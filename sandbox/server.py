@@ -1,5 +1,5 @@
-"""Run the sandbox over real HTTP: blocking (`serve`, the CLI) or in a background thread
-(`SandboxServer`, for tests, benchmarks and the demo).
+"""Run the sandbox over real HTTP: `build_server` (the `okrbridge sandbox` command serves it until
+Ctrl-C) or `SandboxServer` on a background thread (for tests, benchmarks and the demo).
 
 werkzeug's threaded server answers each connection on its own thread, so slow or dropped answers
 (see faults.py) never hold up other clients.
@@ -38,27 +38,6 @@ def build_server(app: Flask, host: str = "127.0.0.1", port: int = 0) -> BaseWSGI
         # The admin API accepts the name it is served under, besides loopback ones (see admin_api).
         app.config[ADMIN_HOSTS_KEY] = (*app.config.get(ADMIN_HOSTS_KEY, ()), host)
     return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-
-
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8090,
-    *,
-    state: SandboxState | None = None,
-    deployment: Deployment = "cloud",
-    seed: int | None = 1,
-    size: int = DEFAULT_SIZE,
-    faults: FaultConfig | Mapping[str, Any] | None = None,
-) -> None:
-    """Serve the sandbox until interrupted (Ctrl-C)."""
-    app = create_app(state, deployment=deployment, seed=seed, size=size, faults=faults)
-    server = build_server(app, host, port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
 
 
 class SandboxServer:

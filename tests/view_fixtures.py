@@ -25,6 +25,7 @@ from okrbridge.domain import (
     Source,
     SourceKind,
 )
+from okrbridge.explanation import Explanation
 from okrbridge.report import PeriodReport, grade_period
 from okrbridge.store.records import Initiative, SubjectState
 from okrbridge.store.tables import SubjectKind
@@ -75,7 +76,7 @@ def _at(month: int, day: int) -> datetime:
 READINGS = {
     "PUB-1.1": [Reading("PUB-1.1", _at(1, 15), 2.0), Reading("PUB-1.1", _at(3, 1), 5.0)],
     "PUB-1.2": [Reading("PUB-1.2", _at(3, 2), 3.0,
-                        {"source": "jql_count", "jql": HOSTILE_JQL, "count": 3})],
+                        Explanation("jql_count", jql=HOSTILE_JQL, count=3))],
     "HIDE-7.1": [Reading("HIDE-7.1", _at(2, 1), 173.25), Reading("HIDE-7.1", _at(3, 1), 2222.5)],
     "BOTH-3.1": [Reading("BOTH-3.1", _at(2, 10), 6.0)],
     "secret-burn": [Reading("secret-burn", _at(3, 3), 4321.5)],
@@ -116,12 +117,12 @@ SHARED_TOKENS = ("BOTH-3", "Joint venture", "Sign partner")
 
 def report() -> PeriodReport:
     """The catalog graded for 2026-Q1 as of its end."""
-    return grade_period(CATALOG, READINGS, Q1, now=NOW, calendar=CALENDAR)
+    return grade_period(CATALOG, READINGS, Q1, now=NOW)
 
 
 def view_data() -> ViewData:
     """Everything views need for 2026-Q1."""
-    return ViewData(CATALOG, report(), READINGS, INITIATIVES, STATES, CALENDAR)
+    return ViewData(CATALOG, report(), READINGS, INITIATIVES, STATES)
 
 
 def forbidden_for(can_see: object) -> tuple[str, ...]:

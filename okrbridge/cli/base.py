@@ -19,7 +19,7 @@ from okrbridge.safe_text import printable
 
 if TYPE_CHECKING:  # imported when used: `--help` and `validate` never load the store or SQLAlchemy
     from okrbridge.config import Settings
-    from okrbridge.workspace import Workspace
+    from okrbridge.workspace import Mode, Workspace
 
 
 def emit_json(data: Any) -> None:
@@ -61,11 +61,12 @@ class Context:
         return self._settings
 
     @contextmanager
-    def workspace(self) -> Iterator[Workspace]:
-        """The opened workspace, closed when the block ends; errors become messages in `user_message`."""
+    def workspace(self, mode: Mode) -> Iterator[Workspace]:
+        """The workspace opened for `mode` ("read" writes nothing), closed when the block ends; errors
+        become messages in `user_message`."""
         from okrbridge.workspace import open_workspace
 
-        ws = open_workspace(self.settings)
+        ws = open_workspace(self.settings, mode=mode)
         try:
             yield ws
         finally:
@@ -165,5 +166,5 @@ pass_context = click.make_pass_decorator(Context)
 @click.version_option(package_name="okrbridge")
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None) -> None:
-    """okrbridge: OKRs and KPIs as code, kept current from Jira and published to Confluence."""
+    """okrbridge: OKRs and KPIs as code, kept current from Jira, graded and published to Confluence."""
     ctx.obj = Context(config)

@@ -47,7 +47,7 @@ def daemon(obj: Context, once: bool) -> None:
         store.close()
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise click.ClickException(f"cannot open the database {store!r}: {reason}") from exc
-    ws = Workspace(settings, loaded, store)
+    ws = Workspace(settings, loaded, store, "record")  # the daemon records: CatalogKeeper, then its jobs
     with jira:
         try:
             runner = Daemon(ws, jira)

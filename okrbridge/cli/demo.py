@@ -14,7 +14,6 @@ import click
 
 from okrbridge import textout
 from okrbridge.cli.base import cli, emit_json
-from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import PeriodKind
 from okrbridge.demo_folder import DemoFolderError, export_line, free_port
 from sandbox.defaults import DEFAULT_SEED, DEFAULT_SIZE
@@ -109,6 +108,8 @@ def demo(folder: Path, deployment: str, seed: int, size: int, no_history: bool, 
 def _print(run: DemoRun, reports: list[PeriodReport], pointers: list[Pointer], deployment: str,
            as_json: bool) -> None:
     """The demo's summary: the last sync, the grades, where to look, and how to explore further."""
+    from okrbridge.workspace import sync_summary
+
     last = run.syncs[-1]
     if as_json:
         emit_json({"sandbox": run.sandbox_url, "folder": str(run.folder.path), "database": run.database_url,
@@ -120,7 +121,7 @@ def _print(run: DemoRun, reports: list[PeriodReport], pointers: list[Pointer], d
         return
     click.echo(f"\n{run.checkins} sample check-ins recorded; {len(run.syncs)} syncs replayed and "
                f"{len(run.publishes)} publishes ({run.pages_written()} page writes) into {run.folder.path}\n"
-               f"{summary_text(last)}\n")
+               f"{sync_summary(last)}\n")
     for report in reports:
         click.echo(textout.report_text(report))
     click.echo("Where to look (the browser asks for the sign-in):")

@@ -84,7 +84,7 @@ def export(obj: Context, as_csv: bool, period: str | None, output: Path | None) 
     from okrbridge.workspace import resolve_period, view_data
 
     now = datetime.now(UTC)
-    with obj.workspace() as ws:
+    with obj.workspace("read") as ws:
         chosen = resolve_period(ws, period, now)
         rows = kr_rows(reader_view(view_data(ws, chosen, now=now), operator(ws.catalog)))
     buffer = io.StringIO(newline="")

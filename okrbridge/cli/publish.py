@@ -59,7 +59,7 @@ def publish(obj: Context, dry_run: bool, force: bool, period: str | None, as_jso
     from okrbridge.workspace import confluence_connection
     from okrbridge.workspace import publish as publish_workspace
 
-    with obj.workspace() as ws:
+    with obj.workspace("record") as ws:  # publishing keeps its publish records in the store
         if period is not None:
             period = ws.loaded.calendar.parse(period).label  # CycleError names a bad one
         try:

@@ -10,7 +10,6 @@ import click
 
 from okrbridge import textout
 from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
-from okrbridge.domain import SourceKind
 from okrbridge.safe_text import printable
 
 # The catalog loader (pydantic) and the workspace (the store, SQLAlchemy) load inside the commands
@@ -22,7 +21,7 @@ from okrbridge.safe_text import printable
 @pass_context
 def validate(obj: Context, as_json: bool) -> None:
     """Check the config and okrs.toml; lint the OKRs. Exits 1 when there are errors."""
-    from okrbridge.catalog import check_catalog_file
+    from okrbridge.catalog import check_catalog_file  # the OKR file only: validate loads no store
 
     settings = obj.settings
     problems = check_catalog_file(settings.okrs)
@@ -66,18 +65,18 @@ class _Number(click.ParamType):
 def checkin(obj: Context, subject: str, value: float, note: str | None, at: str | None,
             author: str | None, as_json: bool) -> None:
     """Record a manual VALUE for the key result or KPI SUBJECT."""
-    from okrbridge.workspace import record_checkin
+    from okrbridge.workspace import checkin_warning, record_checkin
 
-    with obj.workspace() as ws:
+    with obj.workspace("record") as ws:
         snapshot = record_checkin(ws, subject, value, at=parse_moment(at, "--at"), note=note, author=author)
-        item = ws.catalog.key_result(subject) or ws.catalog.kpi(subject)
-        if item is not None and item.source.kind is not SourceKind.MANUAL:
-            click.echo(f"warning: {subject} is synced from Jira ({item.source.kind.value}); "
-                       "the next sync will store a newer value", err=True)
+        score = ws.score_of(snapshot)
+        warning = checkin_warning(ws, subject)
+    if warning:
+        click.echo(printable(f"warning: {warning}"), err=True)
     if as_json:
-        emit_json(textout.snapshot_dict(snapshot))
+        emit_json(textout.snapshot_dict(snapshot, score))
     else:
-        click.echo(textout.snapshot_line(snapshot))
+        click.echo(textout.snapshot_line(snapshot, score))
 
 
 @cli.command()
@@ -88,12 +87,12 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_context
 def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
-    """Grades per objective and key result for a cycle, from the stored snapshots."""
+    """Grades per objective and key result for a cycle, from the stored snapshots (writes nothing)."""
     from okrbridge.workspace import grades as grades_of
     from okrbridge.workspace import resolve_period
 
     now = parse_moment(at, "--at") or datetime.now(UTC)
-    with obj.workspace() as ws:
+    with obj.workspace("read") as ws:
         reports = grades_of(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
     if as_json:
         data = [r.to_dict() for r in reports]
@@ -109,14 +108,14 @@ def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_jso
 @pass_context
 def history(obj: Context, subject: str, as_json: bool) -> None:
     """Every stored snapshot of the key result or KPI SUBJECT, with how each value was obtained."""
-    with obj.workspace() as ws:
-        if ws.catalog.key_result(subject) is None and ws.catalog.kpi(subject) is None:
-            raise click.ClickException(f"{subject}: no key result or KPI has this id in {ws.settings.okrs}")
-        snapshots = ws.store.history(subject)
+    from okrbridge.workspace import history as history_of
+
+    with obj.workspace("read") as ws:
+        entries = history_of(ws, subject)
     if as_json:
-        emit_json([textout.snapshot_dict(s) for s in snapshots])
-    elif not snapshots:
-        click.echo(f"{subject}: no snapshots yet")
+        emit_json([textout.snapshot_dict(e.snapshot, e.score) for e in entries])
+    elif not entries:
+        click.echo(printable(f"{subject}: no snapshots yet"))
     else:
-        for snapshot in snapshots:
-            click.echo(textout.snapshot_line(snapshot))
+        for entry in entries:
+            click.echo(textout.snapshot_line(entry.snapshot, entry.score))

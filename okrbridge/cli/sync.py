@@ -7,15 +7,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import click
 
 from okrbridge.cli.base import Context, cli, emit_json, pass_context
-from okrbridge.safe_text import printable
-
-if TYPE_CHECKING:  # the sync machinery (connectors, HTTP, the store) loads only when `sync` runs
-    from okrbridge.sync import SyncReport
 
 
 class Terminated(KeyboardInterrupt):
@@ -56,37 +51,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
-def _skipped_lines(report: SyncReport) -> list[str]:
-    """What was not synced, grouped by reason (manual KRs are many and expected: one line)."""
-    by_reason: dict[str, list[str]] = {}
-    for subject, reason in report.skipped.items():
-        by_reason.setdefault(reason, []).append(subject)
-    return [f"  not synced ({reason}): {', '.join(sorted(subjects))}"
-            for reason, subjects in sorted(by_reason.items())]
-
-
-def summary_text(report: SyncReport) -> str:
-    """The human summary of a sync (or of a dry run's plan), control characters escaped."""
-    if report.dry_run:
-        lines = [f"dry run: {report.questions} distinct question(s) would be asked; nothing was touched"]
-        lines += [f"  {q}" for q in report.planned]
-        return "\n".join(printable(line) for line in [*lines, *_skipped_lines(report)])
-    lines = [f"sync run {report.run_id} on Jira {report.deployment}: {report.status} in "
-             f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
-             f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
-             f"{report.requests} requests, {report.retries} retries",
-             f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
-             f"removed {report.links_removed}"]
-    if report.links_skipped:
-        lines.append(f"  {report.links_skipped}")
-    lines += [f"  failed {subject}: {reason}" for subject, reason in sorted(report.failed.items())]
-    lines += [f"  warning {subject}: {reason}" for subject, reason in sorted(report.warnings.items())]
-    lines += _skipped_lines(report)
-    lines += [f"  remote link {where}: {reason}" for where, reason in sorted(report.link_errors.items())]
-    # queries, Jira's messages and ids are escaped: one logical line is one line on the terminal
-    return "\n".join(printable(line) for line in lines)
-
-
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the planned queries; contact nothing, write nothing.")
 @click.option("--only", multiple=True, help="Sync only these KR/KPI ids (repeatable).")
@@ -96,15 +60,16 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
     from connectors.jira import JiraError
     from okrbridge.sync import SyncAborted
-    from okrbridge.sync import dry_run as plan_only
-    from okrbridge.workspace import jira_connection
+    from okrbridge.workspace import dry_run as plan_only
+    from okrbridge.workspace import jira_connection, sync_summary
     from okrbridge.workspace import sync as sync_workspace
 
+    # the sync machinery (connectors, HTTP, the store) loads only when `sync` runs
     subset = frozenset(only) if only else None
-    with obj.workspace() as ws:
-        if dry_run:
-            report = plan_only(ws.catalog, subset, calendar=ws.loaded.calendar)
-        else:
+    if dry_run:
+        report = plan_only(obj.settings, subset)  # reads okrs.toml only: no Jira, no database
+    else:
+        with obj.workspace("record") as ws:
             try:
                 jira = jira_connection(ws.settings)
             except ValueError as exc:
@@ -119,6 +84,6 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
     if as_json:
         emit_json(report.to_dict())
     else:
-        click.echo(summary_text(report))
+        click.echo(sync_summary(report))
     if report.failed:
         sys.exit(1)

@@ -5,6 +5,7 @@ Use it through `Store`:
 
     store = Store("sqlite:///var/okrbridge.db")   # or "postgresql+psycopg://user@host/db"
     store.migrate()                                # packaged alembic migrations, idempotent
+    store.check_schema()                           # or, to only read: refuse a missing/old schema
     store.sync_catalog(catalog)                    # after loading okrs.toml
     run_id = store.start_run(deployment="cloud")
     store.write_run_results(run_id, snapshots=[...], failures=[...], initiatives=[...])
@@ -15,7 +16,7 @@ and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`
 (`okrbridge.store.tables`) stay inside the store.
 """
 
-from okrbridge.store.engine import make_engine, migrate
+from okrbridge.store.engine import make_engine
 from okrbridge.store.lease import DAEMON_LEASE, Lease, acquire_lease, current_lease, release_lease
 from okrbridge.store.records import (
     CatalogChanges,
@@ -28,6 +29,7 @@ from okrbridge.store.records import (
     PublishRecord,
     RunAlreadyFinished,
     RunError,
+    SchemaNotReady,
     Snapshot,
     StoreError,
     SubjectState,
@@ -53,6 +55,7 @@ __all__ = [
     "RunAlreadyFinished",
     "RunError",
     "RunStatus",
+    "SchemaNotReady",
     "SilenceChanges",
     "Snapshot",
     "Store",
@@ -67,6 +70,5 @@ __all__ = [
     "last_value_times",
     "make_engine",
     "mark_silence",
-    "migrate",
     "release_lease",
 ]

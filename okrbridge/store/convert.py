@@ -8,7 +8,10 @@ query code in `Store` stays about what to read rather than how to present it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
+from okrbridge.explanation import Explanation
 from okrbridge.store.records import Initiative, PublishRecord, Snapshot, SubjectState, SyncRun
 from okrbridge.store.tables import (
     InitiativeRow,
@@ -30,15 +33,22 @@ def to_snapshot(row: SnapshotRow) -> Snapshot:
         subject_kind=SubjectKind(row.subject_kind),
         taken_at=row.taken_at,
         value=row.value,
-        score=row.score,
         source_kind=row.source_kind,
-        source_detail=dict(row.source_detail),
+        explanation=explanation_of(row.source_detail, row.source_kind, row.note, row.author),
         sync_run_id=row.sync_run_id,
         note=row.note,
         author=row.author,
         confirmed_at=row.confirmed_at,
         confirmed_run_id=row.confirmed_run_id,
     )
+
+
+def explanation_of(detail: Mapping[str, Any] | None, source_kind: str, note: str | None,
+                   author: str | None) -> Explanation:
+    """What explains a stored value: its JSON detail decoded (old rows too), with the row's source
+    kind, note and author, which live in columns of their own."""
+    explanation = Explanation.from_dict(detail)
+    return dataclasses.replace(explanation, source=source_kind, note=note, author=author)
 
 
 def to_sync_run(row: SyncRunRow) -> SyncRun:

@@ -79,15 +79,26 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL, in-memory and `file:` URI databases."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or _is_sqlite_memory(parsed) or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for a SQLite or PostgreSQL URL, configured for the store.
 
-    `sqlite:///path/to/okrbridge.db` (the folder is created), `sqlite://` (in memory, one shared
-    connection; for quick experiments only), or `postgresql+psycopg://user@host/db`.
+    `sqlite:///path/to/okrbridge.db` (the folder is created unless `create` is False),
+    `sqlite://` (in memory, one shared connection; for quick experiments only), or
+    `postgresql+psycopg://user@host/db`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _prepare_sqlite_file(parsed)
+        if create:
+            _prepare_sqlite_file(parsed)
         kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
         if _is_sqlite_memory(parsed):
             # Every new connection to :memory: is a new, empty database: share one connection.
@@ -124,13 +135,19 @@ def packaged_heads() -> frozenset[str]:
     Every revision file assigns `revision` and `down_revision` literals; the heads are the revisions
     no other one revises. tests/store checks this agrees with alembic's own answer.
     """
+    revisions, revised = _revision_files()
+    return revisions - revised
+
+
+def _revision_files() -> tuple[frozenset[str], frozenset[str]]:
+    """The revisions the packaged migration files define, and the ones they revise."""
     revisions: set[str] = set()
     revised: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
             found = set(re.findall(r"[\"']([^\"']+)[\"']", value))
             (revisions if name == "revision" else revised).update(found)
-    return frozenset(revisions - revised)
+    return frozenset(revisions), frozenset(revised)
 
 
 def migration_due(engine: Engine) -> bool:
@@ -194,6 +211,20 @@ def _check_foreign_keys(connection: Connection) -> None:
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise RuntimeError(f"migration left {len(broken)} broken references, e.g. {tuple(broken[0])}")
+
+
+def schema_revisions(engine: Engine) -> frozenset[str]:
+    """The migrations the database is stamped with; empty when it has no okrbridge tables. Writes nothing."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(row[0] for row in rows)
+
+
+def packaged_revisions() -> frozenset[str]:
+    """Every packaged migration (a stamp outside them was written by a newer okrbridge)."""
+    return _revision_files()[0]
 
 
 def downgrade(engine: Engine, revision: str) -> None:

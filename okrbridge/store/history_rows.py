@@ -7,13 +7,14 @@ that added a row per sync would have shown at those two instants, so a database 
 collapsing a pair of identical rows answers every question as before.
 
 Reads are plain Core rows (no ORM object per row); the explanation JSON of a reading is decoded
-only when something looks at it (`LazyDetail`), which grading does for the one reading it grades.
+only when something looks at it (`Reading.explanation`), which grading does for the one reading it
+grades.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,8 @@ from sqlalchemy import Row, Select, Table, Text, cast, func, select, union_all
 from sqlmodel import Session
 
 from okrbridge.domain import Reading
+from okrbridge.explanation import Explanation
+from okrbridge.store.convert import explanation_of
 from okrbridge.store.tables import SnapshotRow, StoreModel
 
 VOLATILE_DETAIL_KEY = "queried_at"
@@ -94,62 +97,19 @@ def stored_value(row: Row[Any]) -> StoredValue:
     return StoredValue(row.value, row.score, row.source_kind, detail, row.note, row.author)
 
 
-class LazyDetail(Mapping[str, Any]):
-    """A reading's explanation, decoded from its JSON text on first use.
+def _explained(raw: str | None, source_kind: str, note: str | None, author: str | None,
+               retime: tuple[datetime, datetime] | None = None) -> Callable[[], Explanation]:
+    """A decoder of a reading's explanation from its JSON text, run on first use (see `Reading`).
 
-    Holds what `to_reading` would merge in (source kind, note, author) and, for the observation at
-    `confirmed_at`, the time of asking to put in place of the first one.
+    For the observation at `confirmed_at`, `retime` puts that time of asking in place of the first.
     """
-
-    __slots__ = ("_author", "_data", "_note", "_raw", "_retime", "_source_kind")
-
-    def __init__(self, raw: str | None, source_kind: str, note: str | None, author: str | None,
-                 retime: tuple[datetime, datetime] | None = None) -> None:
-        self._raw = raw
-        self._source_kind = source_kind
-        self._note = note
-        self._author = author
-        self._retime = retime
-        self._data: dict[str, Any] | None = None
-
-    def _decoded(self) -> dict[str, Any]:
-        """The explanation as a dict (decoded once)."""
-        if self._data is None:
-            stored = json.loads(self._raw) if self._raw else {}
-            if self._retime is not None:
-                first_seen, at = self._retime
-                stored = _retimed(stored, first_seen.isoformat(), at.isoformat())
-            data: dict[str, Any] = {**stored, "source_kind": self._source_kind}
-            if self._note is not None:
-                data["note"] = self._note
-            if self._author is not None:
-                data["author"] = self._author
-            self._data = data
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        """One entry of the explanation."""
-        return self._decoded()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        """The explanation's keys."""
-        return iter(self._decoded())
-
-    def __len__(self) -> int:
-        """How many entries the explanation has."""
-        return len(self._decoded())
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to any mapping with the same entries (a plain dict included)."""
-        return isinstance(other, Mapping) and self._decoded() == dict(other)
-
-    def __hash__(self) -> int:
-        """Unhashable, like the dict it stands for."""
-        raise TypeError("unhashable type: 'LazyDetail'")
-
-    def __repr__(self) -> str:
-        """The decoded explanation."""
-        return repr(self._decoded())
+    def decode() -> Explanation:
+        stored = json.loads(raw) if raw else {}
+        if retime is not None:
+            first_seen, at = retime
+            stored = _retimed(stored, first_seen.isoformat(), at.isoformat())
+        return explanation_of(stored, source_kind, note, author)
+    return decode
 
 
 def _reading_columns(table: Table) -> list[Any]:
@@ -217,11 +177,11 @@ def read_readings(session: Session, subject_ids: Sequence[str] | None, since: da
             if observations is None:
                 observations = per_subject[subject_id] = []
             observations.append((taken_at, row_id, 0, Reading(
-                subject_id, taken_at, value, LazyDetail(raw, source_kind, note, author))))
+                subject_id, taken_at, value, _explained(raw, source_kind, note, author))))
             if confirmed_at > taken_at and (until is None or confirmed_at < until):
                 observations.append((confirmed_at, row_id, 1, Reading(
                     subject_id, confirmed_at, value,
-                    LazyDetail(raw, source_kind, note, author, (taken_at, confirmed_at)))))
+                    _explained(raw, source_kind, note, author, (taken_at, confirmed_at)))))
     result: dict[str, list[Reading]] = {}
     for subject_id, observations in per_subject.items():
         observations.sort(key=_observation_order)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from okrbridge.explanation import Explanation
 from okrbridge.store.tables import RunStatus, SubjectKind
 
 _Key = TypeVar("_Key", str, tuple[str, str])
@@ -42,6 +43,13 @@ class UnknownSubject(StoreError, LookupError):
                 "(it is no longer in okrs.toml) and takes no new values"
             )
         super().__init__(message)
+
+
+class SchemaNotReady(StoreError):
+    """A database opened for reading that has no okrbridge tables, or another version's schema.
+
+    Reading never creates or upgrades a database; the message says which command does.
+    """
 
 
 class UnknownRun(StoreError, LookupError):
@@ -96,9 +104,11 @@ def _normalise_kind(record: NewSnapshot | Failure) -> None:
 class NewSnapshot:
     """A value a sync run obtained for a KR or KPI.
 
-    `source_detail` explains the number (e.g. `{"jql": ..., "count": ..., "deployment": ...}`);
+    `explanation` says how the number was obtained (which JQL, what count, where, when);
     `source_kind` defaults to the subject's configured source. `subject_kind`, when given, is
-    checked against the catalog (the store looks the kind up either way).
+    checked against the catalog (the store looks the kind up either way). `score` is kept as a
+    record of what the value scored when it was written; reads never return it, because a score is
+    always derived from the value and the catalog's current measure (`grading.score_of`).
     """
 
     subject_id: str
@@ -106,7 +116,7 @@ class NewSnapshot:
     value: float | None
     score: float | None = None
     source_kind: str | None = None
-    source_detail: Mapping[str, Any] = field(default_factory=dict)
+    explanation: Explanation = field(default_factory=Explanation)
     subject_kind: SubjectKind | None = None
 
     def __post_init__(self) -> None:
@@ -202,6 +212,10 @@ class Snapshot:
 
     The value held from `taken_at` (first seen, by run `sync_run_id`) to at least `confirmed_at`
     (the last sync that found it unchanged, run `confirmed_run_id`; `taken_at` until one did).
+
+    It carries no score: the score of a value is derived from it and the catalog's current measure
+    by `grading.score_of`, so history, grades and remote links agree after a target is edited.
+    `explanation` holds the check-in's note and author too (the same as `note` and `author`).
     """
 
     id: int
@@ -209,9 +223,8 @@ class Snapshot:
     subject_kind: SubjectKind
     taken_at: datetime
     value: float | None
-    score: float | None
     source_kind: str
-    source_detail: dict[str, Any]
+    explanation: Explanation
     sync_run_id: int | None
     note: str | None
     author: str | None

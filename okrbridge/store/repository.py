@@ -31,7 +31,14 @@ from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
 from okrbridge.store import catalog_rows, convert, history_rows, run_rows
-from okrbridge.store.engine import SQLITE_BEGIN_OPTION, make_engine
+from okrbridge.store.engine import (
+    SQLITE_BEGIN_OPTION,
+    make_engine,
+    packaged_heads,
+    packaged_revisions,
+    schema_revisions,
+    sqlite_file,
+)
 from okrbridge.store.engine import downgrade as _downgrade
 from okrbridge.store.engine import migrate as _migrate
 from okrbridge.store.records import (
@@ -42,6 +49,7 @@ from okrbridge.store.records import (
     NewSnapshot,
     PublishRecord,
     RunError,
+    SchemaNotReady,
     Snapshot,
     SubjectState,
     SyncRun,
@@ -82,13 +90,15 @@ def _as_utc(value: datetime, name: str) -> datetime:
 class Store:
     """The okrbridge database: SQLite (`sqlite:///path.db`) or PostgreSQL (`postgresql+psycopg://...`).
 
-    Creating a Store opens no connection; call `migrate()` once before use (it is idempotent).
-    A Store is safe to share between threads; every method runs in its own transaction.
+    Creating a Store opens no connection; call `migrate()` once before writing (it is idempotent),
+    or `check_schema()` before only reading. `create=False` leaves a missing SQLite file's folder
+    uncreated (a reader must not make one). A Store is safe to share between threads; every method
+    runs in its own transaction.
     """
 
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL, *, echo: bool = False, create: bool = True) -> None:
         self.url = make_url(url)
-        self.engine: Engine = make_engine(self.url, echo=echo)
+        self.engine: Engine = make_engine(self.url, echo=echo, create=create)
 
     def __repr__(self) -> str:
         """The URL with its password hidden, so logging a Store leaks no credentials."""
@@ -101,6 +111,27 @@ class Store:
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` (default: the newest) with the packaged migrations."""
         _migrate(self.engine, revision)
+
+    def check_schema(self) -> None:
+        """Make sure the database can be read as it is, writing nothing: SchemaNotReady otherwise.
+
+        A SQLite file that does not exist is not created (connecting would create it).
+        """
+        shown = self.url.render_as_string(hide_password=True)
+        fix = "run `okrbridge sync` (or `okrbridge checkin`) first: they create and upgrade it"
+        path = sqlite_file(self.url)
+        if path is not None and not path.is_file():
+            raise SchemaNotReady(f"the database {shown} does not exist yet: {fix}")
+        current, heads = schema_revisions(self.engine), packaged_heads()
+        if not current:
+            raise SchemaNotReady(f"the database {shown} has no okrbridge tables yet: {fix}")
+        if current != heads:
+            at, reads = ", ".join(sorted(current)), ", ".join(sorted(heads))
+            if current - packaged_revisions():
+                raise SchemaNotReady(f"the database {shown} was written by a newer okrbridge (schema "
+                                     f"{at}; this version reads {reads}): upgrade okrbridge")
+            raise SchemaNotReady(f"the database {shown} has an older schema ({at}; this version "
+                                 f"reads {reads}): {fix}")
 
     def downgrade(self, revision: str) -> None:
         """Take the schema back to `revision`; "base" drops every table and all data."""

@@ -189,9 +189,9 @@ def _write_snapshots(
     for s in snapshots:
         source_kind = s.source_kind or subjects[s.subject_id].source_kind
         stored = latest.get(s.subject_id)
-        new = history_rows.StoredValue(
-            s.value, s.score, source_kind, history_rows.comparable_detail(s.source_detail, s.taken_at)
-        )
+        detail = s.explanation.to_dict()
+        new = history_rows.StoredValue(s.value, s.score, source_kind,
+                                       history_rows.comparable_detail(detail, s.taken_at))
         unchanged = stored is not None and history_rows.stored_value(stored) == new
         if stored is not None and unchanged and s.taken_at > stored.confirmed_at:
             confirmations.append({"row_id": stored.id, "at": s.taken_at, "run": run_id})
@@ -205,7 +205,7 @@ def _write_snapshots(
                 "value": s.value,
                 "score": s.score,
                 "source_kind": source_kind,
-                "source_detail": dict(s.source_detail),
+                "source_detail": detail,
                 "sync_run_id": run_id,
             }
         )

@@ -31,10 +31,9 @@ def _open_for_web(settings: Settings) -> Workspace:
     """The workspace a web process reads from.
 
     The web app never writes: it reads the catalog, snapshots, runs and initiatives the sync and
-    check-ins stored. (Opening through `open_workspace` still migrates and records the catalog;
-    this is the one place to switch to a read-only open.)
+    check-ins stored, through a read-only open (no migration, no catalog record), once per process.
     """
-    return open_workspace(settings)
+    return open_workspace(settings, mode="read")
 
 
 @dataclass

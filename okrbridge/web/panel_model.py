@@ -21,6 +21,7 @@ from urllib.parse import quote
 from okrbridge.audiences import Person
 from okrbridge.cycles import Period
 from okrbridge.domain import Objective, SourceKind, Status
+from okrbridge.explanation import Explanation
 from okrbridge.pages import page_key, status_colour
 from okrbridge.view_model import KrView, ObjectiveView, PersonView, View, plain
 from okrbridge.views import ViewData, person_view, personal_view, reader_view, visible_objectives
@@ -213,10 +214,11 @@ def kr_page(ws: Workspace, person: Person, kr_id: str, *, now: datetime,
         return None
     # A value taken from a KPI the viewer may not see keeps that KPI's queries to itself, as views do.
     kpi_hidden = kr.source.kind is SourceKind.KPI and not kr_view.queries
-    history = [{"taken_at": s.taken_at.isoformat(), "value": s.value, "score": s.score,
+    history = [{"taken_at": s.taken_at.isoformat(), "value": s.value, "score": ws.score_of(s),
                 "source": s.source_kind,
+                "text": s.explanation.describe() if not kpi_hidden else "from a KPI not shown here",
                 "jqls": [{**q, "url": links.search(q["jql"])}
-                         for q in jqls(s.source_detail, with_kpi=not kpi_hidden)],
+                         for q in jqls(s.explanation, with_kpi=not kpi_hidden)],
                 "note": s.note, "author": s.author} for s in ws.store.history(kr_id)]
     epics = [{"key": i.epic_key, "summary": i.title, "status": i.status, "done": i.done,
               "progress": i.progress, "children_done": i.children_done, "children_total": i.children_total,
@@ -226,19 +228,17 @@ def kr_page(ws: Workspace, person: Person, kr_id: str, *, now: datetime,
             "history": history, "epics": epics}
 
 
-def jqls(detail: Any, *, with_kpi: bool = True) -> list[dict[str, Any]]:
-    """The JQLs (with their counts) a stored value's source detail says were asked, in order (a
-    KPI's own, for a value taken from one, only `with_kpi`)."""
+def jqls(explanation: Explanation | None, *, with_kpi: bool = True) -> list[dict[str, Any]]:
+    """The JQLs (with their counts) a stored value's explanation says were asked, in order (a KPI's
+    own, for a value taken from one, only `with_kpi`)."""
     found: list[dict[str, Any]] = []
-    if not isinstance(detail, dict):
+    if explanation is None:
         return found
-    if isinstance(detail.get("jql"), str):
-        found.append({"jql": detail["jql"], "count": detail.get("count")})
-    for part in ("numerator", "denominator"):
-        item = detail.get(part)
-        if isinstance(item, dict) and isinstance(item.get("jql"), str):
-            found.append({"jql": item["jql"], "count": item.get("count"), "part": part})
-    inner = detail.get("kpi_detail")
-    if with_kpi and isinstance(inner, dict):
-        found.extend(jqls(inner))
+    if explanation.jql is not None:
+        found.append({"jql": explanation.jql, "count": explanation.count})
+    for part, item in (("numerator", explanation.numerator), ("denominator", explanation.denominator)):
+        if item is not None:
+            found.append({"jql": item.jql, "count": item.count, "part": part})
+    if with_kpi:
+        found.extend(jqls(explanation.kpi_explanation))
     return found

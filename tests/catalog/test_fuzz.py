@@ -31,6 +31,7 @@ from okrbridge.domain import (
     Objective,
     Reading,
 )
+from okrbridge.explanation import Explanation
 from okrbridge.grading import forecast
 from okrbridge.report import grade_period
 from okrbridge.safe_text import unsafe_character
@@ -364,12 +365,13 @@ def test_hostile_text_never_reaches_the_terminal_renderers_raw(title: str, name:
     catalog = Catalog(objectives=(Objective("CO-1", title, "2026", team=name, key_results=(kr,)),),
                       kpis=(Kpi("k", name, unit=unit, target=5),))
     when = datetime(2026, 3, 1, tzinfo=UTC)
-    readings = {"CO-1.1": [Reading("CO-1.1", when, 3.0, {"source": "jql_count", "jql": query, "count": 3})],
+    readings = {"CO-1.1": [Reading("CO-1.1", when, 3.0, Explanation("jql_count", jql=query, count=3))],
                 "k": [Reading("k", when, 4.0)]}
     text = report_text(grade_period(catalog, readings, FiscalCalendar().parse("2026"),
                                     now=datetime(2026, 4, 1, tzinfo=UTC)))
-    snapshot = Snapshot(1, "CO-1.1", SubjectKind.KR, when, 3.0, 0.3, "manual", {"jql": query, "count": 1},
-                        None, note or None, None, when, None)
-    for rendered in [*text.split("\n"), snapshot_line(snapshot), link_title(kr, 0.3, "off track")]:
+    snapshot = Snapshot(1, "CO-1.1", SubjectKind.KR, when, 3.0, "manual",
+                        Explanation("manual", jql=query, count=1, note=note or None), None, note or None,
+                        None, when, None)
+    for rendered in [*text.split("\n"), snapshot_line(snapshot, 0.3), link_title(kr, 0.3, "off track")]:
         assert unsafe_character(rendered) is None, repr(rendered)
     assert len(link_title(kr, 0.3, "off track")) <= LINK_TITLE_LIMIT

@@ -47,7 +47,8 @@ def test_a_large_but_plausible_checkin_value_is_kept(runner: CliRunner) -> None:
 def test_grades_never_crash_on_huge_values_already_stored(runner: CliRunner, config_file: Path) -> None:
     # Rows written before check-ins were bounded: the store holds any finite float.
     store = Store(f"sqlite:///{config_file.parent / 'okrbridge.db'}")
-    assert runner.invoke(cli, ["grades"]).exit_code == 0  # opens the workspace: migrates, loads the catalog
+    # a recording command creates the database (a KPI's check-in: nothing the KRs below read)
+    assert runner.invoke(cli, ["checkin", "materials-cost", "1", "--at", "2026-01-01"]).exit_code == 0
     for month in (2, 3):
         store.record_checkin("CO-1.2", 1e308, datetime(2026, month, 1, tzinfo=UTC), score=1.0)
     store.record_checkin("CO-1.3", -1.7e308, datetime(2026, 2, 1, tzinfo=UTC), score=0.0)
@@ -102,7 +103,7 @@ def test_a_file_that_is_not_a_database_is_named_and_left_untouched(tmp_path: Pat
 def test_a_sqlite_folder_that_cannot_be_created_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    refused(run_with_database(tmp_path, f"sqlite:///{blocker}/sub/okrbridge.db", "grades"),
+    refused(run_with_database(tmp_path, f"sqlite:///{blocker}/sub/okrbridge.db", "checkin", "CO-1.2", "5"),
             f"cannot create the folder {blocker}/sub for the SQLite database")
 
 
@@ -110,7 +111,7 @@ def test_a_database_locked_by_another_process_past_the_busy_timeout_is_a_message
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database = tmp_path / "okrbridge.db"
     url = f"sqlite:///{database}"
-    assert run_with_database(tmp_path, url, "grades").exit_code == 0  # creates and migrates it
+    assert run_with_database(tmp_path, url, "checkin", "CO-1.2", "4").exit_code == 0  # creates, migrates
     monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)  # wait 0.2 s instead of 30
     holder = subprocess.Popen(  # another process holds the write lock until told to stop
         [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "

@@ -66,6 +66,22 @@ def test_checkin_then_grades_follow_the_scoring_table(runner: CliRunner) -> None
     assert krs["CO-1.2"]["status"] == "at risk"
 
 
+def test_the_pace_tolerance_setting_changes_the_pace_grades_report(runner: CliRunner,
+                                                                   config_file: Path) -> None:
+    # 0.5 of the way on 1 March, when 59/365 (~0.16) of the year has passed: 0.34 ahead.
+    runner.invoke(cli, ["checkin", "CO-1.2", "400", "--at", "2026-02-15"])
+
+    def pace() -> str:
+        result = runner.invoke(cli, ["grades", "--cycle", "2026", "--at", "2026-03-01", "--json"])
+        assert result.exit_code == 0, result.output
+        return next(kr["pace"] for o in json.loads(result.output)["objectives"] for kr in o["krs"]
+                    if kr["id"] == "CO-1.2")
+
+    assert pace() == "ahead"  # the default tolerance, 0.1
+    config_file.write_text(config_file.read_text() + "[grading]\npace_tolerance = 0.5\n", encoding="utf-8")
+    assert pace() == "on pace"
+
+
 def test_a_grade_is_taken_at_the_period_end_not_later(runner: CliRunner) -> None:
     runner.invoke(cli, ["checkin", "CO-1.2", "350", "--at", "2026-03-15"])
     runner.invoke(cli, ["checkin", "CO-1.2", "450", "--at", "2026-05-15"])
@@ -99,6 +115,7 @@ def test_history_lists_checkins_with_their_notes(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("args", [["grades", "--cycle", "2026-Q7"], ["grades", "--at", "yesterday"]])
 def test_bad_cycle_or_date_is_a_clear_error(runner: CliRunner, args: list[str]) -> None:
+    runner.invoke(cli, ["checkin", "CO-1.2", "420"])  # a database to read
     result = runner.invoke(cli, args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output

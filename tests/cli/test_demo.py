@@ -81,7 +81,8 @@ def test_a_replayed_year_leaves_a_history_of_real_counts(replayed: Replayed) -> 
     assert [s.taken_at.date().isoformat() for s in history] == [
         "2026-01-08", "2026-01-15", "2026-01-22", "2026-01-29", "2026-02-05", "2026-02-12"]
     assert history[-1].taken_at == NOW
-    visits = [s.source_detail["denominator"]["count"] for s in history]
+    visits = [s.explanation.denominator.count for s in history if s.explanation.denominator]
+    assert len(visits) == len(history)
     assert visits == sorted(visits) and visits[0] < visits[-1]  # WEB visits accumulate week by week
     assert all(not report.failed for report in run.syncs)
     assert run.checkins > 0 and ws.store.history("CO-1.2")
@@ -169,7 +170,7 @@ def test_demo_command_prints_grades_that_explain_themselves(tmp_path: Path) -> N
     assert data["folder"] == str(folder.resolve()) and Path(data["config"]).parent == folder.resolve()
     year = data["grades"][0]
     krs = {kr["id"]: kr for objective in year["objectives"] for kr in objective["krs"]}
-    assert krs["CO-1.1"]["detail"]["numerator"]["jql"].startswith("project = WEB")
+    assert krs["CO-1.1"]["explanation"]["numerator"]["jql"].startswith("project = WEB")
     assert krs["CO-1.2"]["value"] == 400 and krs["CO-1.2"]["score"] == 0.5
     explore = CliRunner().invoke(cli, ["--config", data["config"], "history", "CO-1.1", "--json"])
     assert explore.exit_code == 0 and len(json.loads(explore.output)) == 1

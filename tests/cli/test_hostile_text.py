@@ -8,15 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from okrbridge.cli import cli
-from okrbridge.cli.sync import summary_text
 from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import Catalog, KeyResult, Kpi, Measure, MeasureKind, Objective, Reading
+from okrbridge.explanation import Explanation
 from okrbridge.report import grade_period
 from okrbridge.safe_text import one_line, printable, unsafe_character
 from okrbridge.store import Snapshot, SubjectKind
 from okrbridge.sync import SyncReport
 from okrbridge.sync_links import LINK_TITLE_LIMIT, link_title
 from okrbridge.textout import report_text, snapshot_line
+from okrbridge.workspace import sync_summary as summary_text
 
 FORGED = "Grow\r\nKR FAKE-9 · injected · 1.00 on track"
 HOSTILE = ["\x1b[2J\x1b]0;pwned\x07", FORGED, "a\u202eevil", "x\u2028y", "bell\x07", "nel\x85", "del\x7f"]
@@ -35,7 +36,7 @@ def test_grades_text_escapes_titles_ids_units_and_queries(title: str) -> None:
     kpi = Kpi("k", title, target=5)
     catalog = Catalog(objectives=(Objective("CO-1", title, "2026", team=title, key_results=(kr,)),),
                       kpis=(kpi,))
-    detail = {"source": "jql_count", "jql": f"summary ~ '{title}'", "count": 3}
+    detail = Explanation("jql_count", jql=f"summary ~ '{title}'", count=3)
     readings = {"CO-1.1": [Reading("CO-1.1", datetime(2026, 3, 1, tzinfo=UTC), 3.0, detail)],
                 "k": [Reading("k", datetime(2026, 3, 1, tzinfo=UTC), 4.0)]}
     text = report_text(grade_period(catalog, readings, FiscalCalendar().parse("2026-Q1"),
@@ -48,11 +49,11 @@ def test_grades_text_escapes_titles_ids_units_and_queries(title: str) -> None:
 @pytest.mark.parametrize("note", HOSTILE)
 def test_history_lines_escape_notes(note: str) -> None:
     taken = datetime(2026, 3, 1, tzinfo=UTC)
-    snapshot = Snapshot(1, "CO-1.2", SubjectKind.KR, taken, 4.0, 0.4, "manual", {}, None, note, None,
-                        taken, None)
-    line = snapshot_line(snapshot)
+    snapshot = Snapshot(1, "CO-1.2", SubjectKind.KR, taken, 4.0, "manual", Explanation("manual", note=note),
+                        None, note, None, taken, None)
+    line = snapshot_line(snapshot, 0.4)
     assert "\n" not in line and unsafe_character(line) is None
-    assert line.endswith(printable(note))
+    assert line.endswith(printable(f'check-in "{note}"'))
 
 
 def test_the_sync_summary_escapes_jira_messages_and_queries() -> None:

@@ -15,7 +15,7 @@ def test_a_checkin_shows_on_the_pages_that_may_show_it_and_renders_the_same_twic
     config = tmp_path / "okrbridge.toml"
     config.write_text(f'database_url = "sqlite:///{tmp_path}/okr.db"\n'
                       '[jira]\nurl = "https://jira.example.com"\n', encoding="utf-8")
-    ws = open_workspace(load_settings(config, {}), now=NOW)
+    ws = open_workspace(load_settings(config, {}), mode="record", now=NOW)
     try:
         record_checkin(ws, "SALES-1.1", 15321.5, at=datetime(2026, 3, 1, tzinfo=UTC))
         pages = {p.key: p for p in status_pages(ws, now=NOW)}

@@ -53,8 +53,8 @@ def _pages(now: datetime = datetime(2026, 4, 1, tzinfo=UTC)) -> list[PageSpec]:
     periods = []
     for label in ("2026", "2026-Q1"):
         period = CALENDAR.parse(label)
-        report = grade_period(CATALOG, READINGS, period, now=now, calendar=CALENDAR)
-        periods.append(period_views(ViewData(CATALOG, report, READINGS, INITIATIVES, STATES, CALENDAR),
+        report = grade_period(CATALOG, READINGS, period, now=now)
+        periods.append(period_views(ViewData(CATALOG, report, READINGS, INITIATIVES, STATES),
                                     AUDIENCES))
     return render_pages(periods, jira_url=JIRA)
 
@@ -90,8 +90,8 @@ def test_every_page_is_well_formed_storage_format_with_user_text_escaped() -> No
 def test_a_control_character_in_a_title_is_dropped_rather_than_breaking_the_page() -> None:
     catalog = Catalog(objectives=(replace(CATALOG.objectives[0], title="bell\x07 and nul\x00 end"),))
     period = CALENDAR.parse("2026-Q1")
-    report = grade_period(catalog, {}, period, now=datetime(2026, 4, 1, tzinfo=UTC), calendar=CALENDAR)
-    pages = render_pages([period_views(ViewData(catalog, report, calendar=CALENDAR), AUDIENCES[:1])])
+    report = grade_period(catalog, {}, period, now=datetime(2026, 4, 1, tzinfo=UTC))
+    pages = render_pages([period_views(ViewData(catalog, report), AUDIENCES[:1])])
     assert "bell and nul end" in _text(pages[-1].body)
 
 
@@ -140,7 +140,7 @@ def test_the_sample_renders_a_page_per_period_and_default_audience() -> None:
     readings = {"CO-1.2": [Reading("CO-1.2", datetime(2026, 3, 1, tzinfo=UTC), 400.0)]}
     audiences = default_audiences(loaded.catalog)
     views = [period_views(ViewData(loaded.catalog, grade_period(loaded.catalog, readings, p, now=now),
-                                   readings, calendar=loaded.calendar), audiences) for p in periods]
+                                   readings), audiences) for p in periods]
     pages = render_pages(views, jira_url=JIRA)
     assert len(pages) == 1 + len(periods) * (1 + len(audiences))
     for page in pages:

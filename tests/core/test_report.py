@@ -21,6 +21,7 @@ from okrbridge.domain import (
     Reading,
     Status,
 )
+from okrbridge.explanation import Explanation
 from okrbridge.grading import Bands
 from okrbridge.report import KrGrade, ObjectiveGrade, PeriodReport, grade_period
 
@@ -53,9 +54,10 @@ def _at(month: int, day: int) -> datetime:
 
 
 def _readings(by_id: dict[str, list[tuple[datetime, float | None]]]) -> dict[str, list[Reading]]:
-    """Readings keyed by subject id, each with a detail naming its (made-up) query and time."""
+    """Readings keyed by subject id, each explained by its (made-up) query and time."""
     return {
-        subject: [Reading(subject, t, v, {"jql": f"q {subject}", "at": t.isoformat()}) for t, v in points]
+        subject: [Reading(subject, t, v, Explanation("jql_count", jql=f"q {subject}",
+                                                     queried_at=t.isoformat())) for t, v in points]
         for subject, points in by_id.items()
     }
 
@@ -111,7 +113,7 @@ def test_readings_after_the_period_end_are_ignored() -> None:
     kr = _kr_grade(grade_period(CATALOG, READINGS, Q1, now=NOW), "CO-1.1")
     # The 450 of 10 May lies after Q1 ends: the grade stays at the 400 of 20 March.
     assert kr.as_of == datetime(2026, 3, 20, 9, tzinfo=UTC)
-    assert kr.detail["jql"] == "q CO-1.1"
+    assert kr.explanation is not None and kr.explanation.jql == "q CO-1.1"
 
 
 def test_month_grade_uses_the_last_reading_inside_the_month() -> None:
@@ -198,14 +200,18 @@ def test_a_quarterly_objective_in_a_year_report_is_graded_at_its_own_cycle_end()
     assert (objective.score, objective.krs[0].value, objective.parent) == (0.5, 5.0, "CO-1")
 
 
-def test_the_catalog_fiscal_year_start_decides_which_objectives_a_period_holds() -> None:
-    july = Catalog(objectives=(SALES,), fiscal_year_start=7)  # FY2026 is July 2025 to June 2026
-    calendar = FiscalCalendar(7)
-    assert [o.id for o in grade_period(july, {}, calendar.parse("2026-Q1"), now=NOW).objectives] == ["CO-1"]
+def test_the_catalog_calendar_decides_which_objectives_a_period_holds() -> None:
+    july = Catalog(objectives=(SALES,), calendar=FiscalCalendar(7))  # FY2026 is July 2025 to June 2026
+    q1 = july.calendar.parse("2026-Q1")
+    assert [o.id for o in grade_period(july, {}, q1, now=NOW).objectives] == ["CO-1"]
     assert grade_period(july, {}, FiscalCalendar.month(2026, 7), now=NOW).objectives == ()
-    # An explicit calendar overrides the catalog's.
-    start_named = FiscalCalendar(7, "start")
-    assert grade_period(july, {}, FiscalCalendar.month(2026, 7), now=NOW, calendar=start_named).objectives
+
+
+def test_a_fiscal_year_named_by_its_start_is_honoured_by_grading() -> None:
+    # FY2026 named by its start runs July 2026 to June 2027, so July 2026 holds the 2026 objective.
+    start_named = Catalog(objectives=(SALES,), calendar=FiscalCalendar(7, "start"))
+    assert [o.id for o in grade_period(start_named, {}, FiscalCalendar.month(2026, 7), now=NOW).objectives] \
+        == ["CO-1"]
 
 
 # --- pace and forecast ----------------------------------------------------------------------------
@@ -216,6 +222,15 @@ def test_pace_uses_the_elapsed_share_of_the_objective_cycle_at_the_period_end() 
     assert _kr_grade(report, "CO-1.1").pace is Pace.AHEAD      # 0.5
     assert _kr_grade(report, "CO-1.3").pace is Pace.BEHIND     # 0.0
     assert _objective(report, "CO-1").pace is Pace.ON_PACE     # 1/3
+
+
+def test_the_pace_tolerance_decides_how_far_from_the_elapsed_share_is_still_on_pace() -> None:
+    # End of Q1: 90/365 (~0.247) of the year has passed; CO-1 scores 1/3 (~0.086 ahead of it) and
+    # CO-1.1 scores 0.5 (~0.253 ahead).
+    tight = grade_period(CATALOG, READINGS, Q1, now=NOW, pace_tolerance=0.05)
+    loose = grade_period(CATALOG, READINGS, Q1, now=NOW, pace_tolerance=0.3)
+    assert (_objective(tight, "CO-1").pace, _kr_grade(tight, "CO-1.1").pace) == (Pace.AHEAD, Pace.AHEAD)
+    assert (_objective(loose, "CO-1").pace, _kr_grade(loose, "CO-1.1").pace) == (Pace.ON_PACE, Pace.ON_PACE)
 
 
 def test_pace_mid_period_uses_now_not_the_period_end() -> None:
@@ -251,7 +266,7 @@ def test_a_single_reading_gives_no_forecast() -> None:
 def test_partial_credit_milestone_scores_the_epic_done_ratio_from_the_reading_detail() -> None:
     kr = KeyResult("M-1", "Launch", Measure(MeasureKind.MILESTONE, partial_credit=True), weight=2.0)
     catalog = Catalog(objectives=(Objective("M", "Launch", "2026-Q1", key_results=(kr,)),))
-    detail = {"issue": "WEB-1", "children_done": 3, "children_total": 4}
+    detail = Explanation("milestone", issue="WEB-1", children_done=3, children_total=4)
     readings = {"M-1": [Reading("M-1", _at(2, 1), 0.0, detail), Reading("M-1", _at(2, 2), 0.0, detail)]}
     grade = grade_period(catalog, readings, Q1, now=NOW).objectives[0].krs[0]
     assert (grade.score, grade.weight, grade.measure) == (0.75, 2.0, MeasureKind.MILESTONE)
@@ -302,5 +317,6 @@ def test_to_dict_is_plain_json_with_iso_dates_and_enum_values() -> None:
     kr = objective["krs"][0]
     assert (kr["id"], kr["measure"], kr["score"], kr["as_of"]) == (
         "CO-1.1", "increase", 0.5, "2026-03-20T09:00:00+00:00")
-    assert kr["detail"] == {"jql": "q CO-1.1", "at": "2026-03-20T09:00:00"}
+    assert kr["explanation"] == {"source": "jql_count", "jql": "q CO-1.1",
+                                 "queried_at": "2026-03-20T09:00:00"}
     assert data["kpis"][0]["status"] == "off track"

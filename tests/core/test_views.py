@@ -10,6 +10,7 @@ import pytest
 from okrbridge.audiences import Audience, DetailLevel, Person, Scope, default_audiences
 from okrbridge.catalog import bundled_sample, load_catalog
 from okrbridge.domain import Catalog, Pace, Source, SourceKind, Status
+from okrbridge.explanation import Explanation
 from okrbridge.report import grade_period
 from okrbridge.view_model import Query
 from okrbridge.views import ViewData, audience_view, person_view, reader_view, visible_objectives
@@ -123,13 +124,15 @@ def test_personal_holds_what_a_person_owns_and_counts_what_they_may_not_see() ->
 def test_a_key_result_fed_by_a_hidden_kpi_names_neither_the_kpi_nor_its_query() -> None:
     fed = replace(PUBLIC.key_results[0], id="PUB-1.9", source=Source(SourceKind.KPI, kpi=SECRET_KPI.id))
     catalog = Catalog(objectives=(replace(PUBLIC, key_results=(fed,)),), kpis=(SECRET_KPI,))
-    readings = {"PUB-1.9": [replace(READINGS["PUB-1.1"][1], subject_id="PUB-1.9",
-                                    detail={"source": "kpi", "kpi": "secret-burn", "kpi_detail": {}})]}
+    secret = Explanation("kpi", kpi="secret-burn",
+                         kpi_explanation=Explanation("jql_count", jql="project = SECRETJQL", count=4))
+    readings = {"PUB-1.9": [replace(READINGS["PUB-1.1"][1], subject_id="PUB-1.9", explained=secret)]}
     data = ViewData(catalog, grade_period(catalog, readings, Q1, now=NOW), readings)
     public = Audience("open", "Open", (), Scope.COMPANY, DetailLevel.DETAIL)
     kr = audience_view(data, public).objectives[0].krs[0]
     assert (kr.how, kr.queries) == ("from a KPI not shown here", ())
     assert "secret-burn" not in _json(audience_view(data, public))
+    assert "SECRETJQL" not in _json(audience_view(data, public))
 
 
 def test_default_audiences_of_the_sample_follow_its_teams_and_groups() -> None:

@@ -24,7 +24,7 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     okrs.write_text(bundled_sample("okrs.toml").read_text(encoding="utf-8"), encoding="utf-8")
     config = tmp_path / "okrbridge.toml"
     config.write_text(f'okrs = "{okrs}"\ndatabase_url = "sqlite:///{tmp_path / "o.db"}"\n', encoding="utf-8")
-    ws = open_workspace(load_settings(config, {}))
+    ws = open_workspace(load_settings(config, {}), mode="record")
     yield ws
     ws.close()
 

@@ -137,7 +137,7 @@ def _crash_runs(database_url: str, folder: Path, sandbox: SandboxServer, forks: 
             assert {k: snapshots.get(k) for k in previous} == previous, "an earlier snapshot changed"
             previous = snapshots
         settings = load_settings(config, cli_env())
-        ws = open_workspace(settings)
+        ws = open_workspace(settings, mode="record")
         try:
             with jira_connection(ws.settings) as jira:
                 report = sync(ws, jira)

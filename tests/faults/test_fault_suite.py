@@ -77,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         settings = settings.model_copy(update={
             "jira": settings.jira.model_copy(update=FAST),
             "web": settings.web.model_copy(update={"base_url": KR_PAGES})})
-        ws = open_workspace(settings)
+        ws = open_workspace(settings, mode="record")
         state = World(server, ws)
         first = _clean_sync(state)
         assert first.status == "succeeded", first.failed
@@ -162,7 +162,7 @@ def test_a_faulted_sync_loses_nothing_and_records_no_failure_as_a_value(world: W
 
 @pytest.mark.parametrize("phase", ["first answers", "values read", "epic progress counted"])
 def test_jira_dying_at_each_phase_loses_nothing(world: World, phase: str) -> None:
-    planned = dry_run(world.ws.catalog, calendar=world.ws.loaded.calendar).questions
+    planned = dry_run(world.ws.catalog).questions
     point = {"first answers": 1, "values read": planned, "epic progress counted": 10**9}[phase]
 
     def die(done: int, total: int) -> None:

@@ -30,7 +30,7 @@ def workspace(sandbox: SandboxServer, tmp_path: Path) -> Iterator[Workspace]:
         "url": sandbox.url, "deployment": deployment, "email": BOT_EMAIL if deployment == "cloud" else None})
     settings = settings.model_copy(update={"confluence": confluence,
                                            "database_url": f"sqlite:///{tmp_path / 'okrbridge.db'}"})
-    ws = open_workspace(settings)
+    ws = open_workspace(settings, mode="record")
     yield ws
     ws.close()
 

@@ -21,6 +21,7 @@ from okrbridge.domain import (
     Objective,
     Reading,
 )
+from okrbridge.explanation import Explanation
 from okrbridge.report import grade_period
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -95,6 +96,11 @@ def random_syncs(rng: random.Random, catalog: Catalog, syncs: int,
         yield at, values
 
 
+def explanation(value: SyncValue, at: datetime) -> Explanation:
+    """`source_detail` as the Explanation a sync hands the store."""
+    return Explanation.from_dict(source_detail(value, at))
+
+
 def source_detail(value: SyncValue, at: datetime) -> dict[str, Any]:
     """The explanation a sync writes: the JQL, the count, and when Jira was asked."""
     return {"jql": value.jql, "count": value.value, "deployment": "cloud", "queried_at": at.isoformat()}
@@ -115,7 +121,7 @@ NOWS = (datetime(2026, 2, 14, 12, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC),
 
 def all_grades(catalog: Catalog, readings_for: Any) -> list[dict[str, Any]]:
     """Every report of `questions`, as JSON-ready dicts; `readings_for(period, now)` gives its readings."""
-    return [grade_period(catalog, readings_for(period, now), period, now=now, calendar=CALENDAR).to_dict()
+    return [grade_period(catalog, readings_for(period, now), period, now=now).to_dict()
             for period, now in questions(NOWS)]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from okrbridge.cycles import Period
 from okrbridge.domain import Catalog
+from okrbridge.explanation import Explanation
 from okrbridge.report import reading_window_start
 from okrbridge.store import NewSnapshot, Store
 
@@ -25,7 +26,7 @@ def write_history(store: Store, catalog: Catalog, rng: random.Random, syncs: int
         run_id = store.start_run(started_at=at)
         store.write_run_results(run_id, finished_at=at, snapshots=[
             NewSnapshot(v.subject_id, at, v.value, source_kind="jql_count",
-                        source_detail=hs.source_detail(v, at))
+                        explanation=Explanation.from_dict(hs.source_detail(v, at)))
             for v in values])
         if rng.random() < 0.2:
             # Sometimes in the past, inside a span another reading was confirmed over.
@@ -45,7 +46,7 @@ def test_bounded_reads_grade_every_period_exactly_like_a_full_read(
     full = store.readings()
 
     def bounded(period: Period, now: datetime) -> dict[str, Any]:
-        since = reading_window_start(catalog, period, hs.CALENDAR, now)
+        since = reading_window_start(catalog, period, now)
         return store.readings(until=period.ends_at, since=since)
 
     def everything_before(period: Period, now: datetime) -> dict[str, Any]:

@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from okrbridge.domain import Catalog, Reading
+from okrbridge.explanation import Explanation
 from okrbridge.store import NewSnapshot, Store, last_value_times
+from okrbridge.store.convert import explanation_of
 from okrbridge.store.tables import SnapshotRow
 
 from . import history_support as hs
@@ -23,7 +25,7 @@ def sync_once(store: Store, at: datetime, values: dict[str, float | None], jql: 
     run_id = store.start_run(deployment="cloud", started_at=at)
     snapshots = [
         NewSnapshot(subject, at, value, source_kind="jql_count",
-                    source_detail=hs.source_detail(hs.SyncValue(subject, value, jql), at))
+                    explanation=hs.explanation(hs.SyncValue(subject, value, jql), at))
         for subject, value in values.items()
     ]
     store.write_run_results(run_id, snapshots=snapshots, finished_at=at)
@@ -54,7 +56,7 @@ def test_a_new_value_or_a_new_explanation_is_a_new_reading(loaded: Store) -> Non
     sync_once(loaded, T0 + timedelta(hours=3), {"CO-1.1": None})
 
     history = loaded.history("CO-1.1")
-    assert [(s.value, s.source_detail["jql"]) for s in history] == [
+    assert [(s.value, s.explanation.jql) for s in history] == [
         (320.0, "q"), (330.0, "q"), (330.0, "another query"), (None, "q")]
     assert all(s.confirmed_at == s.taken_at and s.confirmed_run_id is None for s in history)
 
@@ -66,12 +68,12 @@ def test_grading_sees_a_confirmed_value_when_first_seen_and_when_last_confirmed(
     sync_once(loaded, later, {"CO-1.1": 320.0})
 
     first, confirmed = loaded.readings(["CO-1.1"])["CO-1.1"]
-    assert (first.taken_at, first.value, first.detail["queried_at"]) == (T0, 320.0, T0.isoformat())
+    assert (first.taken_at, first.value, first.explanation.queried_at) == (T0, 320.0, T0.isoformat())
     # The observation at the last confirmation reads as that sync wrote it: its own time of asking.
-    assert (confirmed.taken_at, confirmed.value, confirmed.detail["queried_at"]) == (
+    assert (confirmed.taken_at, confirmed.value, confirmed.explanation.queried_at) == (
         later, 320.0, later.isoformat())
-    assert dict(confirmed.detail) == {**hs.source_detail(hs.SyncValue("CO-1.1", 320.0, "q"), later),
-                                      "source_kind": "jql_count"}
+    assert confirmed.explanation == Explanation.from_dict(
+        {**hs.source_detail(hs.SyncValue("CO-1.1", 320.0, "q"), later), "source": "jql_count"})
     assert loaded.readings(["CO-1.1"], until=later)["CO-1.1"] == [first]
 
 
@@ -91,7 +93,7 @@ def test_a_run_finishing_late_never_moves_a_confirmation_back(loaded: Store) -> 
     sync_once(loaded, T0 + timedelta(hours=2), {"CO-1.1": 320.0})
     loaded.write_run_results(slow, snapshots=[NewSnapshot(
         "CO-1.1", T0 + timedelta(hours=1), 320.0, source_kind="jql_count",
-        source_detail=hs.source_detail(hs.SyncValue("CO-1.1", 320.0, "q"), T0 + timedelta(hours=1)))])
+        explanation=hs.explanation(hs.SyncValue("CO-1.1", 320.0, "q"), T0 + timedelta(hours=1)))])
 
     latest = loaded.latest_snapshot("CO-1.1")
     assert latest is not None and latest.confirmed_at == T0 + timedelta(hours=2)
@@ -164,11 +166,7 @@ def readings_as_before(store: Store) -> dict[str, list[Reading]]:
         for row in conn.execute(sa.select(_OLD_SNAPSHOT).order_by(
                 _OLD_SNAPSHOT.c.subject_id, _OLD_SNAPSHOT.c.taken_at, _OLD_SNAPSHOT.c.id)):
             at = row.taken_at if row.taken_at.tzinfo else row.taken_at.replace(tzinfo=hs.YEAR_START.tzinfo)
-            detail: dict[str, Any] = {**row.source_detail, "source_kind": row.source_kind}
-            if row.note is not None:
-                detail["note"] = row.note
-            if row.author is not None:
-                detail["author"] = row.author
+            detail = explanation_of(row.source_detail, row.source_kind, row.note, row.author)
             result.setdefault(row.subject_id, []).append(Reading(row.subject_id, at, row.value, detail))
     return result
 
@@ -207,5 +205,5 @@ def test_migrating_a_store_written_one_row_per_sync_keeps_every_grade_and_histor
 
     store.downgrade("0001")
     assert readings_as_before(store) == {
-        subject: [Reading(r.subject_id, r.taken_at, r.value, dict(r.detail)) for r in rs]
+        subject: [Reading(r.subject_id, r.taken_at, r.value, r.explanation) for r in rs]
         for subject, rs in before.items()}

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from okrbridge.domain import Catalog
+from okrbridge.explanation import Explanation
 from okrbridge.store import Store, SubjectKind, UnknownSubject
+from okrbridge.store.tables import SnapshotRow
 
 from .support import T0, without_key_result
 
@@ -17,7 +19,7 @@ def test_a_checkin_stores_a_manual_snapshot_with_note_and_author(loaded: Store) 
     snapshot = loaded.record_checkin("CO-1.2", 3, at=T0, note="Q1 stories", author="carol", score=0.25)
 
     assert (snapshot.subject_id, snapshot.subject_kind, snapshot.taken_at) == ("CO-1.2", SubjectKind.KR, T0)
-    assert (snapshot.value, snapshot.score, snapshot.source_kind) == (3, 0.25, "manual")
+    assert (snapshot.value, snapshot.source_kind) == (3, "manual")
     assert (snapshot.note, snapshot.author, snapshot.sync_run_id) == ("Q1 stories", "carol", None)
     assert loaded.history("CO-1.2") == [snapshot]
 
@@ -104,7 +106,8 @@ def test_a_reading_explains_where_its_value_came_from(loaded: Store) -> None:
 
     (reading,) = loaded.readings()["CO-1.2"]
 
-    assert reading.detail == {"source_kind": "manual", "note": "from the blog", "author": "carol"}
+    assert reading.explanation == Explanation("manual", note="from the blog", author="carol")
+    assert reading.explanation.describe() == 'check-in "from the blog" by carol'
 
 
 def test_readings_and_history_survive_archiving(loaded: Store, catalog: Catalog) -> None:
@@ -136,3 +139,18 @@ def test_latest_snapshot_is_the_newest_by_time_not_by_insertion(loaded: Store) -
 
 def test_latest_snapshot_of_a_subject_without_values_is_none(loaded: Store) -> None:
     assert loaded.latest_snapshot("CO-1.1") is None
+
+
+def test_a_row_written_by_an_earlier_version_decodes_into_an_explanation(loaded: Store) -> None:
+    old_detail = {"source": "kpi", "kpi": "web-conversion", "deployment": "cloud",
+                  "kpi_detail": {"source": "jql_count", "jql": "project = WEB", "count": 640}}
+    with loaded.session(write=True) as session:
+        session.add(SnapshotRow(subject_id="CO-1.2", subject_kind="kr", taken_at=T0, confirmed_at=T0,
+                                value=640.0, score=0.3, source_kind="kpi", source_detail=old_detail))
+
+    [snapshot] = loaded.history("CO-1.2")
+    [reading] = loaded.readings()["CO-1.2"]
+
+    assert snapshot.explanation == reading.explanation
+    assert snapshot.explanation.kpi_explanation == Explanation("jql_count", jql="project = WEB", count=640)
+    assert snapshot.explanation.describe() == "from KPI web-conversion: count 640: [project = WEB]"

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from okrbridge.domain import Catalog
+from okrbridge.explanation import Explanation
 from okrbridge.store import (
     Failure,
     NewSnapshot,
@@ -37,7 +38,7 @@ EPIC = replace(SHOP_EPIC, children_done=3)
 
 def synced(subject_id: str, value: float, at: Any = T0, **detail: Any) -> NewSnapshot:
     """A snapshot as the sync worker would produce it."""
-    return NewSnapshot(subject_id, at, value, source_detail=detail)
+    return NewSnapshot(subject_id, at, value, explanation=Explanation.from_dict(detail))
 
 
 def count(store: Store, model: type[Any]) -> int:
@@ -62,7 +63,7 @@ def test_results_are_stored_and_the_run_finished(loaded: Store) -> None:
     assert loaded.run(run_id) == run
     (snapshot,) = loaded.history("CO-1.1")
     assert (snapshot.value, snapshot.sync_run_id, snapshot.source_kind) == (42, run_id, "jql_count")
-    assert snapshot.source_detail == {"jql": "project = SALES", "count": 42}
+    assert snapshot.explanation == Explanation("jql_count", jql="project = SALES", count=42)
     state = loaded.subject_states()["CO-1.1"]
     assert (state.stale, state.error, state.last_success_at, state.last_sync_run_id) == (
         False,

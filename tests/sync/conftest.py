@@ -48,7 +48,7 @@ def make_workspace(tmp_path: Path) -> Iterator[MakeWorkspace]:
             settings = settings.model_copy(update={"okrs": path})
         if jira:
             settings = settings.model_copy(update={"jira": settings.jira.model_copy(update=jira)})
-        ws = open_workspace(settings)
+        ws = open_workspace(settings, mode="record")
         opened.append(ws)
         return ws
 

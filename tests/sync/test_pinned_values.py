@@ -118,12 +118,12 @@ def test_synced_values_equal_numbers_worked_out_from_the_seeded_issues(
     assert report.failed == {} and sorted(report.synced) == ["PIN-1.1", "PIN-1.2", "PIN-1.3", "PIN-1.4",
                                                               "PIN-1.5"]
     value = {kr: snap.value for kr in report.synced if (snap := ws.store.latest_snapshot(kr))}
-    score = {kr: snap.score for kr in report.synced if (snap := ws.store.latest_snapshot(kr))}
+    score = {kr: ws.score_of(snap) for kr in report.synced if (snap := ws.store.latest_snapshot(kr))}
     assert value["PIN-1.1"] == 48 and score["PIN-1.1"] == pytest.approx(0.48)
     assert value["PIN-1.2"] == pytest.approx(100 * 14 / 673)  # 2.080 %
     assert score["PIN-1.2"] == pytest.approx((100 * 14 / 673 - 1.5) / 1.5)  # 0.387
     assert value["PIN-1.3"] == 412 and score["PIN-1.3"] == pytest.approx(412 / 500)
     assert (value["PIN-1.4"], score["PIN-1.4"]) == (1.0, 1.0)
     assert (value["PIN-1.5"], score["PIN-1.5"]) == (0.0, 0.0)
-    detail = ws.store.latest_snapshot("PIN-1.3").source_detail  # type: ignore[union-attr]
-    assert (detail["field"], detail["issues"], detail["with_value"]) == ("Story Points", 69, 69)
+    detail = ws.store.latest_snapshot("PIN-1.3").explanation  # type: ignore[union-attr]
+    assert (detail.field, detail.issues, detail.with_value) == ("Story Points", 69, 69)

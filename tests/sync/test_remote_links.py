@@ -175,7 +175,7 @@ def test_links_of_a_kr_whose_epics_could_not_be_read_are_left_alone(
 
 def test_without_a_base_url_no_link_is_written_and_the_summary_says_why(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    from okrbridge.cli.sync import summary_text
+    from okrbridge.workspace import sync_summary
 
     ws = make_workspace(cloud_sandbox)
     _clear_log(cloud_sandbox)
@@ -185,7 +185,7 @@ def test_without_a_base_url_no_link_is_written_and_the_summary_says_why(
     entries = requests.get(f"{cloud_sandbox.url}/_sandbox/requests", timeout=5).json()["requests"]
     assert not [e for e in entries if "remotelink" in e["path"]]
     assert report.links_skipped and "web.base_url" in report.links_skipped
-    assert "web.base_url is not set" in summary_text(report)
+    assert "web.base_url is not set" in sync_summary(report)
     assert ws.store.initiatives_for(KR)  # initiatives are still recorded
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from okrbridge.cycles import FiscalCalendar
 from okrbridge.domain import (
     Aggregate,
     Catalog,
@@ -18,6 +20,7 @@ from okrbridge.domain import (
     Source,
     SourceKind,
 )
+from okrbridge.explanation import JqlCount
 from okrbridge.sync_plan import Answer, Question, evaluate, plan_sync
 
 VISITS = "project = WEB AND issuetype = Visit"
@@ -56,7 +59,7 @@ def test_manual_krs_without_initiatives_are_skipped() -> None:
 def test_initiatives_and_partial_credit_progress_are_planned() -> None:
     plan = plan_sync(_catalog())
     assert Question("epics", jql="issuetype = Epic AND labels = kr-K1") in plan.epic_questions
-    assert Question("epic_progress", keys=("ENG-1",)) in plan.value_questions
+    assert Question("epic_progress", keys=("ENG-1",)) in plan.questions
 
 
 def test_only_restricts_the_plan_to_named_subjects() -> None:
@@ -70,9 +73,9 @@ def test_ratio_value_is_a_percentage_with_both_jqls_in_the_detail() -> None:
     answers = {Question("count", jql=CONVERTED): Answer(23), Question("count", jql=VISITS): Answer(1000)}
     outcome = evaluate(plan, answers, base_detail={"deployment": "cloud"})
     assert outcome.value == 2.3
-    assert outcome.detail["numerator"] == {"jql": CONVERTED, "count": 23}
-    assert outcome.detail["denominator"] == {"jql": VISITS, "count": 1000}
-    assert outcome.detail["deployment"] == "cloud"
+    assert outcome.explanation.numerator == JqlCount(CONVERTED, 23)
+    assert outcome.explanation.denominator == JqlCount(VISITS, 1000)
+    assert outcome.explanation.deployment == "cloud"
 
 
 def test_a_failed_question_fails_only_with_jiras_message() -> None:
@@ -117,6 +120,14 @@ def test_krs_outside_their_objectives_cycle_are_not_synced(at: datetime, reason:
     assert plan.skipped["K2"] == reason
 
 
+def test_the_catalogs_fiscal_year_naming_decides_whether_a_cycle_is_open() -> None:
+    # FY2026 named by its start, starting in July, runs July 2026 to June 2027: in June 2026 it has
+    # not started yet (named by its end it would be in its last month).
+    catalog = dataclasses.replace(_catalog(), calendar=FiscalCalendar(7, "start"))
+    plan = plan_sync(catalog, at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert plan.skipped["K2"] == "cycle 2026 has not started"
+
+
 def test_krs_inside_their_cycle_are_synced() -> None:
     plan = plan_sync(_catalog(), at=datetime(2026, 6, 1, tzinfo=UTC))
     assert {"K1", "K2", "K4", "K5"} <= {s.subject_id for s in plan.subjects}
@@ -128,7 +139,8 @@ def test_kpi_sourced_kr_reuses_the_kpis_value_and_explains_it() -> None:
     kpi = evaluate(plans["P1"], answers)
     kr = evaluate(plans["K4"], answers, kpi_values={"P1": kpi})
     assert kr.value == 640.0
-    assert kr.detail["kpi_detail"]["jql"] == VISITS
+    assert kr.explanation.kpi_explanation is not None and kr.explanation.kpi_explanation.jql == VISITS
+    assert kr.explanation.describe() == f"from KPI P1: count 640: [{VISITS}]"
 
 
 def test_milestone_with_partial_credit_carries_the_done_ratio() -> None:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from okrbridge.domain import SourceKind
+from okrbridge.explanation import JqlCount
 from okrbridge.sync import LeadershipLost
 from okrbridge.workspace import grades, jira_connection, resolve_period, sync
 from sandbox.server import SandboxServer
@@ -29,16 +30,16 @@ def test_synced_values_equal_the_sandboxs_own_counts(sandbox: SandboxServer,
         snapshot = ws.store.latest_snapshot(kr.id)
         if kr.source.kind is SourceKind.JQL_COUNT:
             assert snapshot is not None and snapshot.value == sandbox_count(sandbox, kr.source.jql or "")
-            assert snapshot.source_detail["jql"] == kr.source.jql
+            assert snapshot.explanation.jql == kr.source.jql
             checked += 1
         elif kr.source.kind is SourceKind.JQL_RATIO:
             numerator = sandbox_count(sandbox, kr.source.numerator or "")
             denominator = sandbox_count(sandbox, kr.source.denominator or "")
             assert snapshot is not None and snapshot.value == pytest.approx(100 * numerator / denominator)
-            assert snapshot.source_detail["denominator"]["count"] == denominator
+            assert snapshot.explanation.denominator == JqlCount(kr.source.denominator or "", denominator)
             checked += 1
         if snapshot is not None and snapshot.sync_run_id:
-            assert snapshot.source_detail["deployment"] == sandbox.state.deployment
+            assert snapshot.explanation.deployment == sandbox.state.deployment
     assert checked >= 5
 
 
@@ -52,8 +53,10 @@ def test_grades_show_the_synced_values(cloud_sandbox: SandboxServer, make_worksp
     snapshot = ws.store.latest_snapshot("CO-1.1")
     assert snapshot is not None
     assert graded["CO-1.1"].value == snapshot.value
-    assert graded["CO-1.1"].score == snapshot.score
-    assert graded["CO-1.1"].detail["numerator"]["jql"].startswith("project = WEB")
+    assert graded["CO-1.1"].score == ws.score_of(snapshot)
+    assert graded["CO-1.1"].explanation == snapshot.explanation
+    assert snapshot.explanation.numerator is not None
+    assert snapshot.explanation.numerator.jql.startswith("project = WEB")
 
 
 def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,

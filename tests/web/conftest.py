@@ -42,7 +42,7 @@ def sync_sample(sandbox: SandboxServer, database: Path) -> Path:
     settings = demo_settings(sandbox.url, database, dict(os.environ))
     # remote links are written only when the sync knows where the KR pages are
     settings = settings.model_copy(update={"web": settings.web.model_copy(update={"base_url": BASE_URL})})
-    ws = open_workspace(settings)
+    ws = open_workspace(settings, mode="record")
     try:
         import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
         with jira_connection(settings) as jira:

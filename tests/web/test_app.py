@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from okrbridge.cli.serve import listen_address
 from okrbridge.web import create_app, web_context
+from okrbridge.workspace import open_workspace
 from sandbox.server import SandboxServer
 
 from .conftest import web_settings
@@ -37,7 +38,9 @@ def test_health_reports_the_last_syncs_outcome_and_age(client: FlaskClient, app:
 
 def test_health_on_a_database_without_syncs_is_degraded_but_answers(
         sandbox: SandboxServer, tmp_path: Path) -> None:
-    app = create_app(web_settings(sandbox, tmp_path / "empty.db", tmp_path))
+    settings = web_settings(sandbox, tmp_path / "empty.db", tmp_path)
+    open_workspace(settings, mode="record").close()  # the schema and catalog, as a first check-in leaves them
+    app = create_app(settings)
     try:
         body = app.test_client().get("/healthz").get_json()
     finally:
