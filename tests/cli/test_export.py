@@ -44,6 +44,7 @@ def test_the_export_has_every_kr_of_the_sample_with_its_grade(runner: CliRunner)
 
 def test_export_writes_the_output_file_and_needs_a_format(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "krs.csv"
+    assert runner.invoke(cli, ["checkin", "CO-1.2", "400", "--at", "2026-06-15"]).exit_code == 0  # a store
     result = runner.invoke(cli, ["export", "--csv", "--output", str(target)])
     assert result.exit_code == 0, result.output
     assert target.read_bytes().startswith(",".join(COLUMNS).encode() + b"\r\n")

@@ -61,7 +61,7 @@ def test_a_kr_card_says_what_the_value_is_and_how_it_was_obtained(
     assert card["colour"] == {"on track": "green", "at risk": "yellow", "off track": "red"}[card["status"]]
     assert card["progress"] == card["score"]
     numerator = "project = WEB AND issuetype = Visit AND labels = converted"
-    assert card["how"].startswith(f"{len(converted)} / {len(visits)}: [{numerator}] / [")
+    assert card["how"].startswith(f"{len(converted):,} / {len(visits):,}: [{numerator}] / [")
     assert [q["role"] for q in card["queries"]] == ["numerator", "denominator"]
     assert card["queries"][0]["jql"] == numerator
     assert card["queries"][0]["url"].startswith(f"{sandbox.url}/issues/?jql=project%20%3D%20WEB")
