@@ -6,9 +6,10 @@ them in restrictions: an `accountId` on Cloud, a `username` on Data Center (`Per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from connectors.service_error import ServiceError
 
 Deployment = Literal["cloud", "datacenter"]
 
@@ -73,28 +74,14 @@ class Restrictions:
         return not (self.read_users or self.read_groups or self.update_users or self.update_groups)
 
 
-class ConfluenceError(Exception):
+class ConfluenceError(ServiceError):
     """Confluence refused or failed a request; `messages` are its own words, `url` has no secret.
 
     `context` says what was being done (creating page "OKRs 2026" in space OKR), so the message
     names the culprit on its own.
     """
 
-    def __init__(self, status: int | None, messages: Sequence[str], url: str, *, context: str = "") -> None:
-        """Keep the parts and render one readable line as the exception text."""
-        self.status = status
-        self.messages = [m for m in messages if m]
-        self.url = url
-        self.context = context
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        """`<context>: <Confluence's messages> (HTTP <status>, <url>)`."""
-        text = "; ".join(self.messages) or "no message from Confluence"
-        status = f"HTTP {self.status}" if self.status is not None else ""
-        where = ", ".join(p for p in (status, self.url) if p)
-        prefix = f"{self.context}: " if self.context else ""
-        return f"{prefix}{text} ({where})" if where else f"{prefix}{text}"
+    service = "Confluence"
 
 
 class ConfluenceAuthError(ConfluenceError):

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from connectors.service_error import ServiceError
+
 Deployment = Literal["cloud", "datacenter"]
 DONE_CATEGORY = "done"
 
@@ -96,27 +98,13 @@ class RemoteLink:
     relationship: str | None = None
 
 
-class JiraError(Exception):
+class JiraError(ServiceError):
     """Jira refused or failed a request. `messages` are Jira's own words; `url` has no query or secret.
 
     `context` says what was being done (e.g. the JQL) so the message names the culprit on its own.
     """
 
-    def __init__(self, status: int | None, messages: Sequence[str], url: str, *, context: str = "") -> None:
-        """Keep the parts and render one readable line as the exception text."""
-        self.status = status
-        self.messages = [m for m in messages if m]
-        self.url = url
-        self.context = context
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        """`<context>: <Jira's messages> (HTTP <status>, <url>)`."""
-        text = "; ".join(self.messages) or "no message from Jira"
-        status = f"HTTP {self.status}" if self.status is not None else ""
-        where = ", ".join(p for p in (status, self.url) if p)
-        prefix = f"{self.context}: " if self.context else ""
-        return f"{prefix}{text} ({where})" if where else f"{prefix}{text}"
+    service = "Jira"
 
 
 class JqlError(JiraError):
