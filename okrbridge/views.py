@@ -102,6 +102,17 @@ def _goal(kr: KeyResult) -> str:
     return "done"
 
 
+def _value_text(kr: KeyResult, grade: KrGrade) -> str:
+    """A KR's value in words: a milestone's 1/0 reads "done" / "not done" (with its epic's done share
+    when the explanation records one); any other value is a number with its unit."""
+    if kr.measure.kind is not MeasureKind.MILESTONE or grade.value is None:
+        return format_value(grade.value, kr.unit)
+    if grade.value >= 1:
+        return "done"
+    ratio = grade.explanation.done_ratio if grade.explanation is not None else None
+    return f"not done ({ratio:.0%} of its issues done)" if ratio is not None else "not done"
+
+
 def _queries(source: Source, catalog: Catalog, reader: Reader) -> tuple[Query, ...]:
     """The exact JQLs behind a source's value; a KPI source's are shown only if the KPI is visible."""
     if source.kind is SourceKind.JQL_RATIO:
@@ -144,7 +155,7 @@ def _kr_view(data: ViewData, objective: Objective, kr: KeyResult, grade: KrGrade
     return KrView(
         id=kr.id, title=kr.title, objective_id=objective.id, owner=kr.owner, unit=kr.unit,
         measure=kr.measure.kind, weight=kr.weight, value=grade.value,
-        value_text=format_value(grade.value, kr.unit), goal=_goal(kr), score=grade.score,
+        value_text=_value_text(kr, grade), goal=_goal(kr), score=grade.score,
         status=grade.status, pace=grade.pace, as_of=grade.as_of, forecast=grade.forecast,
         forecast_text=format_value(grade.forecast, kr.unit), forecast_score=grade.forecast_score,
         stale=stale, stale_reason=state.error if stale and state else None, how=how,

@@ -168,3 +168,22 @@ def test_a_readers_view_shows_in_detail_all_they_may_see_and_counts_the_rest(
     assert [t for t in forbidden_for(person) if t in _json(view)] == []
     assert [o.id for o in visible_objectives(CATALOG, person)] == [o.id for o in CATALOG.objectives
                                                                    if o.id in shown]
+
+
+@pytest.mark.parametrize(("value", "explanation", "expected"), [
+    (1.0, None, "done"),
+    (0.0, None, "not done"),
+    (0.0, {"issue": "ENG-1", "done_ratio": 14 / 15}, "not done (93% of its issues done)"),
+])
+def test_a_milestone_value_reads_done_or_not_done_with_its_epics_share(
+        value: float | None, explanation: dict[str, object] | None, expected: str) -> None:
+    from okrbridge.domain import MeasureKind
+    from okrbridge.report import KrGrade
+    from okrbridge.views import _value_text
+
+    catalog = load_catalog(bundled_sample("okrs.toml")).catalog
+    milestone = next(kr for kr in catalog.key_results() if kr.measure.kind is MeasureKind.MILESTONE)
+    grade = KrGrade(milestone.id, milestone.title, milestone.owner, milestone.unit, MeasureKind.MILESTONE,
+                    1.0, value, value, Status.NO_DATA if value is None else Status.ON_TRACK, None,
+                    Explanation.from_dict(explanation) if explanation else None)
+    assert _value_text(milestone, grade) == expected
