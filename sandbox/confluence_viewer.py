@@ -41,17 +41,18 @@ def register(app: Flask) -> None:
     app.register_blueprint(build_viewer())
 
 
+def harden(response: Response) -> Response:
+    """No scripts, frames or sniffing on any viewer answer (the page viewer and the issue page)."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
 def build_viewer() -> Blueprint:
     """The viewer blueprint."""
     bp = Blueprint("confluence_viewer", __name__)
-
-    @bp.after_request
-    def harden(response: Response) -> Response:
-        """No scripts, frames or sniffing on any viewer answer."""
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
+    bp.after_request(harden)
 
     @bp.get("/pages/")
     def index() -> ResponseReturnValue:

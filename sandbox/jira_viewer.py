@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, render_template_string, request
 from markupsafe import Markup
 
-from sandbox.confluence_viewer import CSP, signed_in_or_challenge
+from sandbox.confluence_viewer import harden, signed_in_or_challenge
 from sandbox.confluence_viewer_html import STYLE
 from sandbox.forge_host import RemoteAnswer, forge_host
 
@@ -63,14 +63,7 @@ score {{ "—" if kr.score is none else "%.2f"|format(kr.score) }}
 def register(app: Flask) -> None:
     """Mount the issue page."""
     bp = Blueprint("jira_viewer", __name__)
-
-    @bp.after_request
-    def harden(response: Response) -> Response:
-        """The page viewer's protections: no scripts, frames or sniffing."""
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
+    bp.after_request(harden)
 
     @bp.get("/browse/<key>")
     def browse(key: str) -> Response:
