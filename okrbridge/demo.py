@@ -190,6 +190,15 @@ def _person(login: str, role: str) -> str:
     return f"{login}@example.com / sandbox-token-{login} ({role})"
 
 
+def first_driven_epic(ws: Workspace) -> tuple[str, str] | None:
+    """The first KR (in catalog order) that an epic drives, with that epic's key: what to point at."""
+    for kr in ws.catalog.key_results():
+        initiatives = ws.store.initiatives_for(kr.id)
+        if initiatives:
+            return kr.id, initiatives[0].epic_key
+    return None
+
+
 def where_to_look(run: DemoRun, ws: Workspace, deployment: str, *, year: str) -> list[Pointer]:
     """The sandbox addresses worth opening: the published pages (per reader) and an epic's remote links.
 
@@ -209,9 +218,9 @@ def where_to_look(run: DemoRun, ws: Workspace, deployment: str, *, year: str) ->
         pointers.append(Pointer("Confluence: the page tree (each reader sees only the pages they may read)",
                                 f"{run.sandbox_url}/pages/", _person("alice", "CEO, sees every page")))
     api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
-    linked = [(kr.id, i.epic_key) for kr in ws.catalog.key_results() for i in ws.store.initiatives_for(kr.id)]
+    linked = first_driven_epic(ws)
     if linked and ws.settings.jira.remote_links:
-        kr_id, epic = linked[0]
+        kr_id, epic = linked
         pointers.append(Pointer(f"Jira: epic {epic}, which drives {kr_id}, with its remote links to the KRs",
                                 f"{run.sandbox_url}{api}/issue/{epic}/remotelink", _person("alice", "CEO")))
     bot = f"{BOT_EMAIL} / {BOT_TOKEN} (okrbridge's bot)"
@@ -250,9 +259,9 @@ def web_pointers(ws: Workspace, sandbox_url: str, web_url: str) -> list[Pointer]
     """Where to look in the web app and in the sandbox's Jira issue page that carries the panel."""
     pointers = [Pointer("Web: the dashboard (All / Group / Personal, year / quarter / month)", f"{web_url}/",
                         "anyone (the demo's web app is open on loopback: web.auth = anonymous)")]
-    linked = [(kr.id, i.epic_key) for kr in ws.catalog.key_results() for i in ws.store.initiatives_for(kr.id)]
+    linked = first_driven_epic(ws)
     if linked:
-        kr_id, epic = linked[0]
+        kr_id, epic = linked
         pointers.append(Pointer(f"Web: the KR page of {kr_id} (history, chart, the JQL behind each value)",
                                 f"{web_url}/kr/{kr_id}", "anyone"))
         pointers.append(Pointer(f"Jira: issue {epic} with its remote links and the okrbridge panel",
