@@ -33,13 +33,15 @@ import logging
 import math
 import re
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
 import requests
 from atlassian import Jira
 
-from connectors import jira_remote_links
+from connectors import jira_changes, jira_remote_links
+from connectors.jira_changes import UpdatedProjects
 from connectors.jira_models import (
     DONE_CATEGORY,
     Aggregate,
@@ -76,6 +78,7 @@ __all__ = [
     "JqlError",
     "Progress",
     "RemoteLink",
+    "UpdatedProjects",
 ]
 
 log = logging.getLogger(__name__)
@@ -370,6 +373,22 @@ class JiraConnection:
             groups = data.get("groups") if isinstance(data, dict) else None
             items = groups.get("items", []) if isinstance(groups, dict) else []
         return [str(g["name"]) for g in items if isinstance(g, dict) and g.get("name")]
+
+    # -- change probes (connectors.jira_changes) ---------------------------------------------------
+
+    def server_time(self) -> datetime:
+        """Jira's current time, from serverInfo."""
+        return jira_changes.server_time(self._site)
+
+    def time_zone(self) -> str:
+        """The signed-in account's time zone, in which calendar JQL functions are evaluated."""
+        return jira_changes.time_zone(self._site)
+
+    def updated_projects(self, minutes: int, limit: int = 1000) -> UpdatedProjects:
+        """The projects of the issues updated in the last `minutes` by Jira's clock (at most `limit`
+        issues read; `complete` says whether that was all of them)."""
+        return jira_changes.updated_projects(lambda jql, fields: self.issues(jql, tuple(fields)),
+                                             minutes, limit)
 
     # -- remote links -----------------------------------------------------------------------------
 

@@ -122,6 +122,8 @@ class JiraSettings(_TokenEnv):
     # A whole sync's bound on asking Jira (retries and waits included): 1 s to 1 day.
     sync_deadline_seconds: float = Field(default=DEFAULT_SYNC_DEADLINE_SECONDS, ge=1, le=86_400)
     remote_links: bool = True
+    # The longest a stored answer stands without being asked again (0: every sync asks everything).
+    full_sync_hours: float = Field(default=24.0, ge=0, le=24 * 366)
 
 
 class ConfluenceSettings(_TokenEnv):

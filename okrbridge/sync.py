@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from connectors.jira_models import JiraAuthError, JiraError
+from okrbridge.change_probe import ChangeDetection, Probe, link_digests, links_in_place, probe_changes, settle
 from okrbridge.config import DEFAULT_SYNC_DEADLINE_SECONDS
 from okrbridge.domain import Catalog, SourceKind
 from okrbridge.grading import Bands, score_of
@@ -67,6 +68,9 @@ class SyncReport:
     links_removed: int = 0
     link_errors: dict[str, str] = field(default_factory=dict)
     questions: int = 0
+    answers_stood: int = 0
+    change_note: str | None = None
+    links_in_place: int = 0
     requests: int = 0
     retries: int = 0
 
@@ -269,6 +273,26 @@ def _initiative_outcomes(plan: SyncPlan, answers: Mapping[Question, Answer], res
             report.failed.setdefault(subject.subject_id, f"initiatives: {answer.error}")
 
 
+def _links_known(digests: Mapping[str, list[list[Any]]], in_place: set[str],
+                 errors: Mapping[str, str]) -> dict[str, list[list[Any]]]:
+    """The epics whose links are known to be as wanted after the link pass: those left in place,
+    and those read and brought in line without an error."""
+    if "(all)" in errors:
+        return {k: v for k, v in digests.items() if k in in_place}
+    failed = {where.split(" ", 1)[0] for where in errors}
+    return {k: v for k, v in digests.items() if k not in failed}
+
+
+def _settle(store: Store, probe: Probe, answers: Mapping[Question, Answer],
+            link_state: Mapping[str, list[list[Any]]], in_place: set[str], report: SyncReport) -> None:
+    """Store the run's answers for the next steady-state sync. The run is stored already, so a
+    failure here costs only re-asking next time: it is a warning, not a failed run."""
+    try:
+        settle(store, probe, answers, links=link_state, links_stood=in_place)
+    except Exception as exc:  # a cache write must never fail a stored run
+        report.warnings["(answers)"] = f"answers not kept for the next sync, which will ask everything: {exc}"
+
+
 def _abort(store: Store, run_id: int, exc: JiraAuthError, auth_hint: str,
            now: Callable[[], datetime]) -> NoReturn:
     """Record the run failed with one message naming what to fix, and raise it as SyncAborted."""
@@ -284,7 +308,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
              auth_hint: str = "check the Jira credentials in the config and the environment",
              now: Callable[[], datetime] = lambda: datetime.now(UTC),
              still_leader: Callable[[], bool] | None = None,
-             deadline_seconds: float = DEFAULT_SYNC_DEADLINE_SECONDS) -> SyncReport:
+             deadline_seconds: float = DEFAULT_SYNC_DEADLINE_SECONDS,
+             change_detection: ChangeDetection | None = None) -> SyncReport:
     """Sync every Jira-backed KR and KPI of `catalog` into `store`; see the module docstring.
 
     Raises SyncAborted (its text: Jira's refusal and `auth_hint`, never a secret) on a 401 or 403.
@@ -293,6 +318,9 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
     (the run itself is closed as failed) and LeadershipLost is raised. Past `deadline_seconds`
     nothing more is asked of Jira: what was answered is stored, the rest fails "deadline reached".
     Runs whose process died are closed as abandoned first (see run_owner).
+    With `change_detection`, Jira is first asked what changed, and stored answers of unchanged
+    scopes stand instead of being asked again (okrbridge.change_probe); without it, everything is
+    asked.
     """
     bands = bands or Bands()
     links = links or LinkOptions()
@@ -322,15 +350,29 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
                         planned=[q.describe() for q in plan.questions], skipped=dict(plan.skipped),
                         questions=len(plan.questions), abandoned_runs=abandoned)
     written = False
+    probe: Probe | None = None
+    link_state: dict[str, list[list[Any]]] = {}
+    in_place: set[str] = set()
     try:
-        answers = ask_all(jira, plan.questions, max_concurrency=max_concurrency, progress=progress)
+        if change_detection is not None:
+            probe = probe_changes(jira, store, plan.questions,
+                                  lambda qs: ask_all(jira, qs, max_concurrency=max_concurrency),
+                                  detection=change_detection)
+            report.change_note = probe.note
+        stood = dict(probe.stood) if probe else {}
+        answers = ask_all(jira, [q for q in plan.questions if q not in stood],
+                          max_concurrency=max_concurrency, progress=progress)
+        answers.update(stood)
         epic_keys = sorted({e.key for q in plan.epic_questions if answers[q].ok
                             for e in answers[q].value.epics})
         asked_progress = {q.keys[0]: a for q, a in answers.items() if q.kind == "epic_progress"}
         extra = [Question("epic_progress", keys=(k,)) for k in epic_keys if k not in asked_progress]
         report.questions += len(extra)
-        more = ask_all(jira, extra, max_concurrency=max_concurrency, progress=progress,
-                       done_before=len(plan.questions), total=report.questions)
+        stood_extra = probe.standing(extra) if probe else {}
+        more = ask_all(jira, [q for q in extra if q not in stood_extra], max_concurrency=max_concurrency,
+                       progress=progress, done_before=len(plan.questions), total=report.questions)
+        more.update(stood_extra)
+        report.answers_stood = len(stood) + len(stood_extra)
         asked_progress.update({q.keys[0]: a for q, a in more.items()})
 
         taken_at = now()
@@ -351,9 +393,14 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         elif links.enabled:
             fresh = {s.subject_id: s.score for s in snapshots if s.subject_kind is SubjectKind.KR}
             wanted = wanted_links(catalog, store, links, initiatives, fresh, report.failed, bands)
-            done = update_links(jira, wanted, {i.epic_key for i in known}, owned)
+            scanned = {i.epic_key for i in known}
+            digests = link_digests(wanted, scanned)
+            in_place = links_in_place(probe, digests) if probe else set()
+            done = update_links(jira, wanted, scanned, owned, in_place)
             report.links_written, report.links_removed = done.written, done.removed
+            report.links_in_place = len(in_place)
             report.link_errors.update(done.errors)
+            link_state = _links_known(digests, in_place, done.errors)
         report.requests = jira.stats.requests - requests_before
         report.retries = jira.stats.retries - retries_before
         report.finished_at = now()
@@ -371,6 +418,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
                     "retries": report.retries, "initiatives": report.initiatives,
                     "links_written": report.links_written, "links_removed": report.links_removed},
             errors=[{"subject": k, "error": v} for k, v in report.failed.items()])
+        if probe is not None:
+            _settle(store, probe, {**answers, **more}, link_state, in_place, report)
     except JiraAuthError as exc:
         _abort(store, run_id, exc, auth_hint, now)
     except BaseException as exc:

@@ -8,8 +8,10 @@ be added here first, where a reviewer sees what the sync asks of Jira.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
+from connectors.jira_changes import UpdatedProjects
 from connectors.jira_models import Aggregate, Deployment, EpicsFound, IssueState, Progress, RemoteLink
 
 
@@ -67,6 +69,18 @@ class SyncJira(Protocol):
 
     def epic_progress(self, key: str) -> Progress:
         """How many of an epic's children are done, out of how many."""
+        ...
+
+    def server_time(self) -> datetime:
+        """Jira's current time (the steady-state sync measures change by Jira's clock, not ours)."""
+        ...
+
+    def time_zone(self) -> str:
+        """The signed-in account's time zone, in which calendar JQL functions are evaluated."""
+        ...
+
+    def updated_projects(self, minutes: int, limit: int = 1000) -> UpdatedProjects:
+        """The projects of the issues updated in the last `minutes` by Jira's clock."""
         ...
 
     def remote_links(self, key: str, global_id_prefix: str | None = None) -> list[RemoteLink]:

@@ -78,8 +78,11 @@ def wanted_links(catalog: Catalog, store: Store, links: LinkOptions, initiatives
 
 
 def update_links(jira: SyncJira, wanted: Sequence[WantedLink], also_scan: Collection[str],
-                 owned: Callable[[str], bool]) -> LinkResult:
+                 owned: Callable[[str], bool], in_place: Collection[str] = ()) -> LinkResult:
     """Read the links of ours on every wanted epic and on `also_scan`, then write only the differences.
+
+    Epics in `in_place` are known to carry exactly the wanted links already (the steady-state
+    sync's verdict, okrbridge.change_probe.links_in_place): they are neither read nor written.
 
     A refused credential or permission (401/403) stops the pass with one error: the values are
     already read, and every further write would be refused the same way.
@@ -88,7 +91,7 @@ def update_links(jira: SyncJira, wanted: Sequence[WantedLink], also_scan: Collec
     existing: dict[str, list[RemoteLink]] = {}
     unreadable: set[str] = set()
     try:
-        for epic_key in sorted({w.epic_key for w in wanted} | set(also_scan)):
+        for epic_key in sorted(({w.epic_key for w in wanted} | set(also_scan)) - set(in_place)):
             try:
                 existing[epic_key] = jira.remote_links(epic_key, LINK_PREFIX)
             except JiraAuthError:
@@ -96,7 +99,8 @@ def update_links(jira: SyncJira, wanted: Sequence[WantedLink], also_scan: Collec
             except JiraError as exc:
                 unreadable.add(epic_key)
                 result.errors[epic_key] = str(exc)
-        changes = link_changes([w for w in wanted if w.epic_key not in unreadable], existing, owned)
+        skipped = unreadable | set(in_place)
+        changes = link_changes([w for w in wanted if w.epic_key not in skipped], existing, owned)
         for link in changes.writes:
             try:
                 jira.upsert_remote_link(link.epic_key, global_link_id(link.kr_id), link.url, link.title,

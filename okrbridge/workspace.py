@@ -272,21 +272,26 @@ def credentials_hint(settings: Settings) -> str:
 
 def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = None,
          only: frozenset[str] | None = None, now: Callable[[], datetime] | None = None,
-         still_leader: Callable[[], bool] | None = None) -> SyncReport:
+         still_leader: Callable[[], bool] | None = None, full: bool = False) -> SyncReport:
     """Run one sync of the workspace's catalog through `jira` (the daemon's sync job calls this too).
 
+    Answers of unchanged project sets stand (see okrbridge.change_probe) unless `full`, or
+    `jira.full_sync_hours` is 0, or they are older than that.
     Remote links are written only when `web.base_url` says where the KR pages are served.
     Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
     """
     ws.require_record_mode("sync")
+    from okrbridge.change_probe import ChangeDetection
     from okrbridge.sync import LinkOptions, run_sync
 
     links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
-                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds)
+                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds,
+                    change_detection=ChangeDetection(full=full,
+                                                     full_sync_hours=ws.settings.jira.full_sync_hours))
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:
@@ -309,6 +314,9 @@ def sync_summary(report: SyncReport) -> str:
              f"{report.duration_seconds:.1f}s — {len(report.synced)} synced, {len(report.failed)} failed "
              f"({len(report.stale)} keep an older value, marked stale), {report.questions} questions, "
              f"{report.requests} requests, {report.retries} retries",
+             f"change detection: {report.answers_stood} of {report.questions} answers unchanged since the "
+             f"last sync (not asked again); {report.links_in_place} epics' links known in place"
+             + (f"; {report.change_note}" if report.change_note else ""),
              f"initiatives: {report.initiatives} epic links; remote links written {report.links_written}, "
              f"removed {report.links_removed}"]
     if report.links_skipped:

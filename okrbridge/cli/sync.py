@@ -54,9 +54,11 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="List the planned queries; contact nothing, write nothing.")
 @click.option("--only", multiple=True, help="Sync only these KR/KPI ids (repeatable).")
+@click.option("--full", is_flag=True,
+              help="Ask Jira everything again, even what its change probes say is unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_context
-def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> None:
+def sync(obj: Context, dry_run: bool, only: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Pull KR and KPI values from Jira and store them as snapshots. Exits 1 when any KR failed."""
     from connectors.jira import JiraError
     from okrbridge.sync import SyncAborted
@@ -76,7 +78,7 @@ def sync(obj: Context, dry_run: bool, only: tuple[str, ...], as_json: bool) -> N
                 raise click.ClickException(str(exc)) from exc
             with jira, _sigterm_interrupts(), _progress(not as_json) as progress:
                 try:
-                    report = sync_workspace(ws, jira, progress=progress, only=subset)
+                    report = sync_workspace(ws, jira, progress=progress, only=subset, full=full)
                 except SyncAborted as exc:
                     raise click.ClickException(str(exc)) from exc
                 except JiraError as exc:

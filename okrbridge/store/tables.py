@@ -265,3 +265,28 @@ class PublishRecordRow(StoreModel, table=True):
     version: int
     content_hash: str
     published_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JiraAnswerRow(StoreModel, table=True):
+    """Jira's last answer to one distinct sync question, kept so an unchanged scope need not be
+    asked again (see `okrbridge.change_scope`). `question` is the question's canonical JSON;
+    `asked_at` and `confirmed_at` are Jira's clock when it was asked and when a probe last vouched
+    for it."""
+
+    __tablename__ = "jira_answer"
+
+    question: str = Field(primary_key=True)
+    answer: str
+    asked_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JiraScopeRow(StoreModel, table=True):
+    """A scope's baseline: the issue total Jira gave for a set of projects (or the site) and when,
+    by Jira's clock, it was probed."""
+
+    __tablename__ = "jira_scope"
+
+    scope: str = Field(primary_key=True)
+    total: int
+    probed_at: datetime = Field(sa_type=UTCDateTime)

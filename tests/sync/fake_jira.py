@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from connectors.jira_changes import UpdatedProjects
 from connectors.jira_models import (
     Aggregate,
     Deployment,
@@ -81,6 +83,18 @@ class FakeJira:
         """No children."""
         self._call(f"progress {key}")
         return Progress(0, 0)
+
+    def server_time(self) -> datetime:
+        """Not used by these tests (they sync without change detection)."""
+        raise NotImplementedError
+
+    def time_zone(self) -> str:
+        """Not used by these tests."""
+        raise NotImplementedError
+
+    def updated_projects(self, minutes: int, limit: int = 1000) -> UpdatedProjects:
+        """Not used by these tests."""
+        raise NotImplementedError
 
     def remote_links(self, key: str, global_id_prefix: str | None = None) -> list[RemoteLink]:
         """The links on `key` whose globalId starts with the prefix."""
