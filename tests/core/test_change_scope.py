@@ -72,8 +72,8 @@ def test_a_calendar_answer_stands_until_midnight() -> None:
 
 def test_the_updated_window_covers_the_oldest_baseline_with_the_overlap() -> None:
     assert window_minutes([], NOW) is None
-    assert window_minutes([Baseline(1, NOW - timedelta(minutes=60)), Baseline(1, NOW - timedelta(minutes=30))],
-                          NOW) == 65
+    baselines = [Baseline(1, NOW - timedelta(minutes=60)), Baseline(1, NOW - timedelta(minutes=30))]
+    assert window_minutes(baselines, NOW) == 65
     assert window_minutes([Baseline(1, NOW + timedelta(minutes=3))], NOW) == 5  # a baseline "ahead"
 
 

@@ -170,7 +170,8 @@ def test_a_status_change_is_counted(server: SandboxServer, ws: Workspace) -> Non
     assert _value(ws, "ST-1.4") == before["ST-1.4"] + 1
 
 
-def test_an_edited_field_is_counted_by_a_query_bounded_by_no_project(server: SandboxServer, ws: Workspace) -> None:
+def test_an_edited_field_is_counted_by_a_query_bounded_by_no_project(
+        server: SandboxServer, ws: Workspace) -> None:
     _sync(ws)
     before = _value(ws, "ST-1.5")
     key = next(k for k, i in server.state.issues.items() if i.project == "MKT")
@@ -258,7 +259,8 @@ def test_full_asks_everything_again(ws: Workspace) -> None:
     assert _sync(ws).answers_stood == report.questions - 1  # and the next one stands on it
 
 
-def test_an_answer_older_than_the_full_sync_period_is_asked_again(server: SandboxServer, ws: Workspace) -> None:
+def test_an_answer_older_than_the_full_sync_period_is_asked_again(
+        server: SandboxServer, ws: Workspace) -> None:
     _sync(ws)
     server.state.clock.set_now(DAY + timedelta(hours=ws.settings.jira.full_sync_hours, minutes=1))
     assert _sync(ws).answers_stood == 0
