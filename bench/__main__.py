@@ -1,10 +1,12 @@
 """`python3 -m bench`: the figures that say how okrbridge scales, in one run. It asserts nothing.
 
-1. Sync: a cold sync of `--krs` KRs over `--distinct` distinct JQLs against the sandbox in its own
-   process (with `--latency-ms` injected), beside a fair peer: what a competent user would write with
-   atlassian-python-api (the JQLs deduplicated, asked through a pool of the same width). Requests,
-   wall and their ratio. Then the same sync again with nothing changed in Jira: requests and the
-   snapshot rows it wrote (change-only history: none).
+1. Sync (bench/steady.py): a cold sync of `--krs` KRs (counts over `--distinct` distinct JQLs,
+   sums over paged issues, initiatives with their epics' progress and remote links) against the
+   sandbox in its own process (with `--latency-ms` injected), beside a fair peer: what a competent
+   user would write with atlassian-python-api (deduplicated, through a pool of the same width).
+   Then the same sync with nothing changed in Jira, and again after 1 % of the issues changed
+   (status changes, new issues, deletions): requests, wall, answers that stood, snapshot rows and
+   links written, beside the peer, which asks everything every time.
 2. Grades at scale: `--grade-krs` KRs over `--hours` hourly syncs in which `--change` of the values
    move per sync, generated straight into a store (bench/history.py); `okrbridge grades --json` for
    the year, a quarter, a month and --nested, each in its own process: wall, CPU and peak RSS, and
@@ -18,101 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from atlassian import Jira
-
 from bench import history
-from bench.sync_bench import BOT_EMAIL, BOT_PAT, BOT_TOKEN, Target, make_catalog, make_jqls
-from connectors.jira import JiraConnection
-from okrbridge.domain import Catalog
-from okrbridge.store import Store
-from okrbridge.sync import LinkOptions, run_sync
-
-
-def _snapshot_rows(store: Store) -> int:
-    """How many snapshot rows the store holds."""
-    with store.engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT count(*) FROM snapshot")).scalar_one())
-
-
-def okrbridge_syncs(target: Target, catalog: Catalog, args: argparse.Namespace) -> dict[str, Any]:
-    """A cold sync into a fresh store, then the same sync again with nothing changed in Jira."""
-    with tempfile.TemporaryDirectory(prefix="okrbridge-bench-") as tmp:
-        store = Store(f"sqlite:///{tmp}/bench.db")
-        try:
-            store.migrate()
-            store.sync_catalog(catalog)
-            figures: dict[str, Any] = {}
-            for phase in ("cold", "unchanged"):
-                if phase == "cold":
-                    target.cold()
-                else:
-                    target.admin("DELETE", "requests")
-                rows_before = _snapshot_rows(store)
-                with JiraConnection(target.url, deployment=args.deployment, email=BOT_EMAIL, token=BOT_TOKEN,
-                                    max_connections=max(args.workers, 10)) as jira:
-                    started = time.perf_counter()
-                    report = run_sync(catalog, store, jira, max_concurrency=args.workers,
-                                      links=LinkOptions(enabled=False))
-                    wall = time.perf_counter() - started
-                figures[phase] = {"wall_s": round(wall, 2), "requests": target.work().requests,
-                                  "snapshot_rows_written": _snapshot_rows(store) - rows_before,
-                                  "synced": len(report.synced), "failed": len(report.failed)}
-            return figures
-        finally:
-            store.close()
-
-
-def fair_peer(target: Target, kr_jqls: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
-    """The sync a competent user writes with atlassian-python-api: distinct JQLs, a pool as wide."""
-    target.cold()
-    if args.deployment == "cloud":
-        client = Jira(target.url, username=BOT_EMAIL, password=BOT_TOKEN, cloud=True)
-
-        def count(jql: str) -> int:
-            return int((client.approximate_issue_count(jql) or {})["count"])
-    else:
-        client = Jira(target.url, token=BOT_PAT)
-
-        def count(jql: str) -> int:
-            return int((client.jql(jql, limit=0) or {})["total"])
-
-    distinct = list(dict.fromkeys(kr_jqls))
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        counts = dict(zip(distinct, pool.map(count, distinct), strict=True))
-    wall = time.perf_counter() - started
-    return {"wall_s": round(wall, 2), "requests": target.work().requests, "values": len(counts)}
-
-
-def sync_figures(args: argparse.Namespace) -> dict[str, Any]:
-    """Phase 1: okrbridge's cold and unchanged syncs beside the fair peer."""
-    jqls = make_jqls(args.distinct)
-    catalog, kr_jqls = make_catalog(jqls, args.krs)
-    target = Target(argparse.Namespace(latency_ms=args.latency_ms, size=args.size, in_process=False,
-                                       deployment=args.deployment))
-    try:
-        ours = okrbridge_syncs(target, catalog, args)
-        peer = fair_peer(target, kr_jqls, args)
-    finally:
-        target.stop()
-    cold = ours["cold"]
-    limit_s = math.ceil(len(jqls) / args.workers) * args.latency_ms / 1000
-    return {"setup": {"krs": args.krs, "distinct_jqls": len(jqls), "latency_ms": args.latency_ms,
-                      "workers": args.workers, "deployment": args.deployment,
-                      "concurrency_limit_s": round(limit_s, 2)},
-            "okrbridge": ours, "fair_peer": peer,
-            "cold_wall_ratio_okrbridge_over_peer": round(cold["wall_s"] / peer["wall_s"], 2),
-            "cold_requests_ratio_okrbridge_over_peer": round(cold["requests"] / max(1, peer["requests"]), 2)}
+from bench.steady import sync_figures
 
 
 def grades_figures(args: argparse.Namespace) -> dict[str, Any]:

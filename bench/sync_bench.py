@@ -74,6 +74,23 @@ SHAPES: tuple[tuple[str, str | None, tuple[str, ...], tuple[str, ...]], ...] = (
 DAY_CHOICES = tuple(range(14, 366))
 
 
+def _date_clause(rng: random.Random) -> str:
+    """The time bound OKR queries carry, in a mix like real catalogs': mostly a calendar function
+    (this year, the last months), often a fixed date, sometimes a relative age, sometimes none.
+    Relative ages (`-30d`) move with time, so a steady-state sync re-asks them every time."""
+    roll = rng.random()
+    if roll < 0.45:
+        field = rng.choice(("created", "resolved", "updated"))
+        return rng.choice((f"{field} >= startOfYear()", f"{field} >= startOfMonth(-{rng.randint(0, 11)})",
+                           f"{field} >= startOfWeek(-{rng.randint(0, 12)})"))
+    if roll < 0.75:
+        day = rng.choice(DAY_CHOICES)
+        return f'created >= "2026-{1 + day // 31 % 12:02d}-{1 + day % 28:02d}"'
+    if roll < 0.85:
+        return f"created >= -{rng.choice(DAY_CHOICES)}d"
+    return ""
+
+
 # -- catalog -----------------------------------------------------------------------------------------
 
 
@@ -91,8 +108,7 @@ def make_jqls(distinct: int, seed: int = SEED) -> list[str]:
         if kind:
             clauses.append(f"issuetype = {kind}")
         clauses.extend(c for c in (rng.choice(statuses), rng.choice(labels)) if c)
-        if rng.random() < 0.9:
-            clauses.append(f"created >= -{rng.choice(DAY_CHOICES)}d")
+        clauses.extend(c for c in [_date_clause(rng)] if c)
         found.setdefault(" AND ".join(clauses))
     return list(found)
 

@@ -94,6 +94,20 @@ class Probe:
     full_sync: timedelta | None = None
     midnight_passed: Callable[[datetime], bool] = lambda _asked: True
     note: str | None = None
+    scope_totals: dict[str, Question] = field(default_factory=dict)
+
+    @property
+    def pending_totals(self) -> list[Question]:
+        """The scope totals not asked yet: the sync asks them beside its questions, then passes the
+        answers to `record_totals`, so the next sync has a baseline for every scope."""
+        return [q for key, q in self.scope_totals.items() if key not in self.totals]
+
+    def record_totals(self, answers: Mapping[Question, Answer]) -> None:
+        """Keep the scope totals found among `answers`."""
+        for key, question in self.scope_totals.items():
+            answer = answers.get(question)
+            if answer is not None and answer.ok:
+                self.totals.setdefault(key, int(answer.value))
 
     def standing(self, questions: Iterable[Question]) -> dict[Question, Answer]:
         """The stored answers that stand among `questions` (asked after the probe, say the
@@ -154,9 +168,11 @@ def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], a
     by_key = {s.key: s for s in scopes.values() if s.key != ALWAYS}
     if any(q.kind == "epics" for q in questions):
         by_key.setdefault(SITE, QuestionScope(SITE))  # the progress of the epics found is site-wide
-    totals = ask([Question("count", jql=s.probe_jql) for s in by_key.values()])
-    probe.totals = {key: totals[Question("count", jql=s.probe_jql)].value for key, s in by_key.items()
-                    if totals[Question("count", jql=s.probe_jql)].ok}
+    probe.scope_totals = {key: Question("count", jql=s.probe_jql) for key, s in by_key.items()}
+    # Only the scopes with an answer that may stand need their total before deciding; the others'
+    # totals (all of them on a first sync) are asked with the sync's questions (`pending_totals`).
+    deciding = {scopes[q].key for q in candidates}
+    probe.record_totals(ask([q for key, q in probe.scope_totals.items() if key in deciding]))
     minutes = window_minutes((cache.baselines[scopes[q].key] for q in candidates), jira_now)
     if minutes is not None:
         try:
@@ -168,8 +184,9 @@ def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], a
             raise
         except JiraError as exc:
             probe.note = f"everything re-asked: Jira did not say which issues were updated ({exc})"
-    probe.unchanged = {key for key, s in by_key.items()
-                       if scope_unchanged(s, cache.baselines.get(key), probe.totals.get(key), probe.touched)}
+    probe.unchanged = {key for key in deciding
+                       if scope_unchanged(by_key[key], cache.baselines.get(key), probe.totals.get(key),
+                                          probe.touched)}
     probe.standing(questions)
     return probe
 

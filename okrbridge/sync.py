@@ -360,8 +360,8 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
                                   detection=change_detection)
             report.change_note = probe.note
         stood = dict(probe.stood) if probe else {}
-        answers = ask_all(jira, [q for q in plan.questions if q not in stood],
-                          max_concurrency=max_concurrency, progress=progress)
+        first = [q for q in plan.questions if q not in stood]
+        answers = ask_all(jira, first, max_concurrency=max_concurrency, progress=progress)
         answers.update(stood)
         epic_keys = sorted({e.key for q in plan.epic_questions if answers[q].ok
                             for e in answers[q].value.epics})
@@ -369,8 +369,15 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         extra = [Question("epic_progress", keys=(k,)) for k in epic_keys if k not in asked_progress]
         report.questions += len(extra)
         stood_extra = probe.standing(extra) if probe else {}
-        more = ask_all(jira, [q for q in extra if q not in stood_extra], max_concurrency=max_concurrency,
-                       progress=progress, done_before=len(plan.questions), total=report.questions)
+        # The scopes' totals not needed to decide (all of them on a first sync) go with this batch.
+        totals = [q for q in probe.pending_totals if q not in answers] if probe else []
+        second = [*(q for q in extra if q not in stood_extra), *totals]
+        more = ask_all(jira, second, max_concurrency=max_concurrency, progress=progress,
+                       done_before=len(first), total=len(first) + len(second))
+        if probe:
+            probe.record_totals({**answers, **more})
+        for question in totals:
+            more.pop(question, None)  # a probe's answer, which no KR reads
         more.update(stood_extra)
         report.answers_stood = len(stood) + len(stood_extra)
         asked_progress.update({q.keys[0]: a for q, a in more.items()})
@@ -396,7 +403,7 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
             scanned = {i.epic_key for i in known}
             digests = link_digests(wanted, scanned)
             in_place = links_in_place(probe, digests) if probe else set()
-            done = update_links(jira, wanted, scanned, owned, in_place)
+            done = update_links(jira, wanted, scanned, owned, in_place, max_concurrency=max_concurrency)
             report.links_written, report.links_removed = done.written, done.removed
             report.links_in_place = len(in_place)
             report.link_errors.update(done.errors)

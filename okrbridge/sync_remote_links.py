@@ -8,7 +8,9 @@ the differences (`sync_links.link_changes`) are written: an unchanged link is ne
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from connectors.jira_models import JiraAuthError, JiraError, RemoteLink
 from okrbridge.domain import Catalog
@@ -16,6 +18,8 @@ from okrbridge.grading import Bands, score_of
 from okrbridge.store import InitiativeRecord, Store
 from okrbridge.sync_links import LINK_PREFIX, WantedLink, global_link_id, link_changes, link_title
 from okrbridge.sync_ports import SyncJira
+
+T = TypeVar("T")
 
 BASE_URL_MISSING = ("remote links not written: web.base_url is not set (the address at which okrbridge's "
                     "web app serves /kr/<id>); set it to link each epic to its key results")
@@ -77,47 +81,70 @@ def wanted_links(catalog: Catalog, store: Store, links: LinkOptions, initiatives
     return wanted
 
 
+def _each(pool: ThreadPoolExecutor, items: Sequence[T], call: Callable[[T], object],
+          failed: Callable[[T, JiraError], None]) -> list[T]:
+    """Run `call` on every item through `pool`; the items it succeeded for. A JiraError is passed
+    to `failed`; a JiraAuthError cancels what has not started and is raised."""
+    futures = {pool.submit(call, item): item for item in items}
+    done: list[T] = []
+    try:
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                future.result()
+                done.append(item)
+            except JiraAuthError:
+                raise
+            except JiraError as exc:
+                failed(item, exc)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return done
+
+
 def update_links(jira: SyncJira, wanted: Sequence[WantedLink], also_scan: Collection[str],
-                 owned: Callable[[str], bool], in_place: Collection[str] = ()) -> LinkResult:
-    """Read the links of ours on every wanted epic and on `also_scan`, then write only the differences.
+                 owned: Callable[[str], bool], in_place: Collection[str] = (), *,
+                 max_concurrency: int = 8) -> LinkResult:
+    """Read the links of ours on every wanted epic and on `also_scan`, then write only the differences,
+    through a pool of at most `max_concurrency` requests in flight.
 
     Epics in `in_place` are known to carry exactly the wanted links already (the steady-state
     sync's verdict, okrbridge.change_probe.links_in_place): they are neither read nor written.
-
     A refused credential or permission (401/403) stops the pass with one error: the values are
     already read, and every further write would be refused the same way.
     """
     result = LinkResult()
     existing: dict[str, list[RemoteLink]] = {}
-    unreadable: set[str] = set()
+    scan = sorted(({w.epic_key for w in wanted} | set(also_scan)) - set(in_place))
+
+    def read(epic_key: str) -> None:
+        existing[epic_key] = jira.remote_links(epic_key, LINK_PREFIX)
+
+    def write(link: WantedLink) -> None:
+        jira.upsert_remote_link(link.epic_key, global_link_id(link.kr_id), link.url, link.title,
+                                summary=link.summary, status_resolved=link.resolved)
+
+    def delete(target: tuple[str, str]) -> None:
+        jira.delete_remote_link(target[0], global_link_id(target[1]))
+
+    def unreadable(epic_key: str, exc: JiraError) -> None:
+        result.errors[epic_key] = str(exc)
+
+    def unwritten(link: WantedLink, exc: JiraError) -> None:
+        result.errors[f"{link.epic_key} {link.kr_id}"] = str(exc)
+
+    def undeleted(target: tuple[str, str], exc: JiraError) -> None:
+        result.errors[f"{target[0]} {target[1]}"] = str(exc)
+
     try:
-        for epic_key in sorted(({w.epic_key for w in wanted} | set(also_scan)) - set(in_place)):
-            try:
-                existing[epic_key] = jira.remote_links(epic_key, LINK_PREFIX)
-            except JiraAuthError:
-                raise
-            except JiraError as exc:
-                unreadable.add(epic_key)
-                result.errors[epic_key] = str(exc)
-        skipped = unreadable | set(in_place)
-        changes = link_changes([w for w in wanted if w.epic_key not in skipped], existing, owned)
-        for link in changes.writes:
-            try:
-                jira.upsert_remote_link(link.epic_key, global_link_id(link.kr_id), link.url, link.title,
-                                        summary=link.summary, status_resolved=link.resolved)
-                result.written += 1
-            except JiraAuthError:
-                raise
-            except JiraError as exc:
-                result.errors[f"{link.epic_key} {link.kr_id}"] = str(exc)
-        for epic_key, kr_id in changes.deletes:
-            try:
-                jira.delete_remote_link(epic_key, global_link_id(kr_id))
-                result.removed += 1
-            except JiraAuthError:
-                raise
-            except JiraError as exc:
-                result.errors[f"{epic_key} {kr_id}"] = str(exc)
+        with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="links") as pool:
+            _each(pool, scan, read, unreadable)
+            skipped = set(result.errors) | set(in_place)
+            changes = link_changes([w for w in wanted if w.epic_key not in skipped], existing, owned)
+            result.written = len(_each(pool, changes.writes, write, unwritten))
+            result.removed = len(_each(pool, changes.deletes, delete, undeleted))
     except JiraAuthError as exc:
         result.errors["(all)"] = (f"Jira refused okrbridge's remote-link requests, so the remaining links "
                                   f"were left as they are (the account needs the Link Issues permission on "

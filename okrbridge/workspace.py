@@ -275,8 +275,8 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
          still_leader: Callable[[], bool] | None = None, full: bool = False) -> SyncReport:
     """Run one sync of the workspace's catalog through `jira` (the daemon's sync job calls this too).
 
-    Answers of unchanged project sets stand (see okrbridge.change_probe) unless `full`, or
-    `jira.full_sync_hours` is 0, or they are older than that.
+    Answers of unchanged project sets stand (see okrbridge.change_probe) unless `full` or they
+    are older than `jira.full_sync_hours`; with that at 0, change detection is off.
     Remote links are written only when `web.base_url` says where the KR pages are served.
     Raises SyncAborted, naming the credential settings to fix, when Jira refuses them.
     `still_leader`, from the daemon, is checked right before the sync writes (see run_sync).
@@ -286,12 +286,14 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     from okrbridge.sync import LinkOptions, run_sync
 
     links = LinkOptions(enabled=ws.settings.jira.remote_links, base_url=ws.settings.web.base_url)
+    hours = ws.settings.jira.full_sync_hours
+    # 0 hours: no answer ever stands, so no probe is worth asking either (change detection is off)
+    detection = ChangeDetection(full=full, full_sync_hours=hours) if hours > 0 else None
     return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
                     bands=ws.bands, links=links, only=only, progress=progress,
                     auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
                     still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds,
-                    change_detection=ChangeDetection(full=full,
-                                                     full_sync_hours=ws.settings.jira.full_sync_hours))
+                    change_detection=detection)
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:

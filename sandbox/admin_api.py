@@ -8,6 +8,7 @@
 | `GET /_sandbox/stats` | data sizes, request totals, JQL evaluation time and cache hits |
 | `GET /_sandbox/users` | the seeded credentials (email, API token, PAT, groups) |
 | `POST /_sandbox/reset` | re-seed the world (`{"seed": n, "size": n}`), at the current clock |
+| `POST /_sandbox/churn` | change `{"share": 0.01, "seed": n}` of the issues as people would (sandbox.edits) |
 
 Only the developer's own tools may call it, never a web page they happen to visit: the client must be
 on this machine (see auth), the `Host` must be a loopback name or address (or the host the sandbox
@@ -25,6 +26,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.auth import groups_of
+from sandbox.edits import churn
 from sandbox.faults import FaultConfigError
 from sandbox.runtime import current_runtime
 from sandbox.seed import DEFAULT_SEED, DEFAULT_SIZE, populate
@@ -161,6 +163,17 @@ def put_clock() -> Response:
     except ValueError as error:
         return _bad(str(error))
     return jsonify(_clock_json())
+
+
+@bp.route("/churn", methods=["POST"])
+def post_churn() -> Response:
+    """Change `share` of the issues (sandbox.edits.churn); how many of each kind of change."""
+    body = _body()
+    try:
+        share, seed = float(body.get("share", 0.01)), int(body.get("seed", 1))
+        return jsonify(churn(current_state(), share, seed))
+    except (TypeError, ValueError) as error:
+        return _bad(str(error))
 
 
 @bp.route("/stats", methods=["GET"])

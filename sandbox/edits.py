@@ -9,6 +9,7 @@ a script driving the sandbox in-process would call.
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Any
 
 from sandbox.model import Issue, StatusChange
@@ -76,3 +77,33 @@ def move_issue(state: SandboxState, key: str, project: str) -> Issue:
         state.issues = {**{k: v for k, v in state.issues.items() if k != key}, new_key: moved}
         state.touch()
         return moved
+
+
+def churn(state: SandboxState, share: float, seed: int) -> dict[str, int]:
+    """Change about `share` of the issues, as a busy hour of people would: most of them move along
+    their workflow (a status change, which updates them), some get a new sibling (an issue created
+    in the same project with the same type), a few are deleted. Repeatable for the same seed and
+    world. Returns how many of each."""
+    if not 0 <= share <= 1:
+        raise ValueError("share must be between 0 and 1")
+    rng = random.Random(seed)
+    with state.lock:
+        keys = sorted(state.issues)
+        picked = rng.sample(keys, k=min(len(keys), round(len(keys) * share)))
+        done = {"transitioned": 0, "created": 0, "deleted": 0}
+        for key in picked:
+            roll = rng.random()
+            issue = state.issues.get(key)
+            if issue is None:
+                continue
+            if roll < 0.6:
+                transition(state, key, "In Progress" if issue.status_category == "done" else "Done")
+                done["transitioned"] += 1
+            elif roll < 0.9:
+                create_issue(state, issue.project, issue.issuetype, f"Follow-up to {key}",
+                             labels=list(issue.labels), parent=issue.parent, epic_link=issue.epic_link)
+                done["created"] += 1
+            else:
+                delete_issue(state, key)
+                done["deleted"] += 1
+        return done

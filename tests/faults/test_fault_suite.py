@@ -92,12 +92,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _faulted_run(world: World, faults: dict[str, Any],
-                 progress: Callable[[int, int], None] | None = None) -> SyncReport | None:
-    """One sync with `faults` on; None when it could not even start (serverInfo unreadable)."""
+                 progress: Callable[[int, int], None] | None = None, *, full: bool = False,
+                 ) -> SyncReport | None:
+    """One sync with `faults` on (`full`: every question asked, none standing on an earlier
+    answer); None when it could not even start (serverInfo unreadable)."""
     set_faults(world.server.url, faults)
     try:
         with jira_connection(world.ws.settings) as jira:
-            return sync(world.ws, jira, progress=progress)
+            return sync(world.ws, jira, progress=progress, full=full)
     except (JiraError, KeyboardInterrupt):
         return None
     finally:
@@ -171,7 +173,7 @@ def test_jira_dying_at_each_phase_loses_nothing(world: World, phase: str) -> Non
             set_faults(world.server.url, {"error_rate": 1.0, "retry_after_s": 0}, reset=True)
 
     before = snapshot_ids(world.ws.store)
-    report = _faulted_run(world, {}, progress=die)
+    report = _faulted_run(world, {}, progress=die, full=True)
     assert report is not None
     if phase == "epic progress counted":  # every value and count is in: only the links fail
         assert report.status == "succeeded" and report.link_errors
@@ -188,7 +190,7 @@ def test_the_sync_interrupted_at_each_phase_stores_nothing_half(world: World, an
             raise KeyboardInterrupt
 
     before = snapshot_ids(world.ws.store)
-    assert _faulted_run(world, {}, progress=interrupt) is None
+    assert _faulted_run(world, {}, progress=interrupt, full=True) is None
     assert snapshot_ids(world.ws.store) == before
     assert world.ws.store.runs(limit=1)[0].status is RunStatus.FAILED
     _check(world, before, None)

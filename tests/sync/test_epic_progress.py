@@ -19,7 +19,7 @@ def _progress(store: Store, kr: str) -> dict[str, tuple[int, int]]:
 
 def test_jira_dying_before_epic_progress_is_counted_keeps_the_last_good_progress(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, max_retries=0)
+    ws = make_workspace(cloud_sandbox, max_retries=0, full_sync_hours=0)  # the second sync asks again
     with jira_connection(ws.settings) as jira:
         first = sync(ws, jira)
     assert first.status == "succeeded"

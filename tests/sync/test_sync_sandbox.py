@@ -61,7 +61,7 @@ def test_grades_show_the_synced_values(cloud_sandbox: SandboxServer, make_worksp
 
 def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
                                              make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, two_kr_okrs(BUGS_DONE))
+    ws = make_workspace(cloud_sandbox, two_kr_okrs(BUGS_DONE), full_sync_hours=0)  # no change probes
     requests.delete(f"{cloud_sandbox.url}/_sandbox/requests", timeout=5)
     with jira_connection(ws.settings) as jira:
         report = sync(ws, jira)
@@ -74,7 +74,7 @@ def test_identical_jql_is_sent_once_per_sync(cloud_sandbox: SandboxServer,
 
 def test_each_run_reports_its_own_requests_on_a_shared_connection(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, two_kr_okrs())
+    ws = make_workspace(cloud_sandbox, two_kr_okrs(), full_sync_hours=0)  # every sync asks everything
     with jira_connection(ws.settings) as jira:
         first, second = sync(ws, jira), sync(ws, jira)
     assert first.requests == 3  # serverInfo (deployment "auto") and two counts
