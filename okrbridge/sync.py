@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -112,25 +112,40 @@ def _ask(jira: SyncJira, question: Question) -> Answer:
         return Answer(error=str(exc))
 
 
+_LONGEST_FIRST = {"aggregate": 0, "epics": 1, "epic_progress": 2, "issue": 3, "count": 4}
+"""The order questions enter the pool: a sum pages through issues and an epic list is followed by
+its epics' progress, so starting those first keeps them from being the run's tail."""
+
+FollowUp = Callable[[Question, Answer], Iterable[Question]]
+
+
 def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: int,
-            progress: Progress | None = None, done_before: int = 0, total: int | None = None,
+            progress: Progress | None = None, follow_up: FollowUp | None = None,
             ) -> dict[Question, Answer]:
-    """Ask every question through a pool of at most `max_concurrency` requests in flight.
+    """Ask every question through a pool of at most `max_concurrency` requests in flight, longest
+    first. `follow_up` names, for each answer as it arrives, more questions to ask in the same
+    pool (the progress of the epics an initiatives question found), so no batch waits for another.
 
     A JiraAuthError from any question cancels the questions not yet started and is raised.
     """
-    pending = list(questions)
+    pending = sorted(questions, key=lambda q: _LONGEST_FIRST[q.kind])
     answers: dict[Question, Answer] = {}
     if not pending:
         return answers
-    total = total if total is not None else len(pending)
+    total = len(pending)
     with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="sync") as pool:
         futures = {pool.submit(_ask, jira, q): q for q in pending}
         try:
-            for number, future in enumerate(as_completed(futures), start=done_before + 1):
-                answers[futures[future]] = future.result()
-                if progress:
-                    progress(number, total)
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    question = futures.pop(future)
+                    answers[question] = future.result()
+                    for more in (follow_up(question, answers[question]) if follow_up else ()):
+                        futures[pool.submit(_ask, jira, more)] = more
+                        total += 1
+                    if progress:
+                        progress(len(answers), total)
         except JiraAuthError:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -140,6 +155,27 @@ def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: i
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return answers
+
+
+def _progress_asker(plan: SyncPlan, probe: Probe | None, report: SyncReport,
+                    stood_extra: dict[Question, Answer]) -> FollowUp:
+    """The follow-up that asks the progress of every epic an initiatives answer names, once per
+    run (a milestone's own progress question is in the plan already); progress that stands on an
+    earlier answer goes into `stood_extra` instead of being asked."""
+    seen = set(plan.questions)
+
+    def follow_up(question: Question, answer: Answer) -> list[Question]:
+        if question.kind != "epics" or not answer.ok:
+            return []
+        progress = (Question("epic_progress", keys=(epic.key,)) for epic in answer.value.epics)
+        new = [q for q in progress if q not in seen]
+        seen.update(new)
+        report.questions += len(new)
+        standing = probe.standing(new) if probe else {}
+        stood_extra.update(standing)
+        return [q for q in new if q not in standing]
+
+    return follow_up
 
 
 def _score(catalog: Catalog, outcome: Outcome) -> float | None:
@@ -360,27 +396,21 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
                                   detection=change_detection)
             report.change_note = probe.note
         stood = dict(probe.stood) if probe else {}
+        stood_extra: dict[Question, Answer] = {}
+        follow_up = _progress_asker(plan, probe, report, stood_extra)
         first = [q for q in plan.questions if q not in stood]
-        answers = ask_all(jira, first, max_concurrency=max_concurrency, progress=progress)
-        answers.update(stood)
-        epic_keys = sorted({e.key for q in plan.epic_questions if answers[q].ok
-                            for e in answers[q].value.epics})
-        asked_progress = {q.keys[0]: a for q, a in answers.items() if q.kind == "epic_progress"}
-        extra = [Question("epic_progress", keys=(k,)) for k in epic_keys if k not in asked_progress]
-        report.questions += len(extra)
-        stood_extra = probe.standing(extra) if probe else {}
-        # The scopes' totals not needed to decide (all of them on a first sync) go with this batch.
-        totals = [q for q in probe.pending_totals if q not in answers] if probe else []
-        second = [*(q for q in extra if q not in stood_extra), *totals]
-        more = ask_all(jira, second, max_concurrency=max_concurrency, progress=progress,
-                       done_before=len(first), total=len(first) + len(second))
+        first += [q for known, answer in stood.items() for q in follow_up(known, answer)]
+        # The scopes' totals not needed to decide (all of them on a first sync) ride along.
+        totals = [q for q in probe.pending_totals if q not in first] if probe else []
+        asked = ask_all(jira, [*first, *totals], max_concurrency=max_concurrency, progress=progress,
+                        follow_up=follow_up)
         if probe:
-            probe.record_totals({**answers, **more})
-        for question in totals:
-            more.pop(question, None)  # a probe's answer, which no KR reads
-        more.update(stood_extra)
+            probe.record_totals(asked)
+        answers = {q: a for q, a in {**asked, **stood}.items() if q in plan.questions}
+        more = {q: a for q, a in {**asked, **stood_extra}.items()
+                if q.kind == "epic_progress" and q not in plan.questions}
         report.answers_stood = len(stood) + len(stood_extra)
-        asked_progress.update({q.keys[0]: a for q, a in more.items()})
+        asked_progress = {q.keys[0]: a for q, a in {**answers, **more}.items() if q.kind == "epic_progress"}
 
         taken_at = now()
         base_detail = {"deployment": deployment, "jira": jira.url, "queried_at": taken_at.isoformat()}
