@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,6 +141,19 @@ def _midnight_check(jira: SyncJira, jira_now: datetime) -> Callable[[datetime], 
     return lambda asked: asked.astimezone(zone).date() != today
 
 
+def _touched(jira: SyncJira, minutes: int) -> tuple[Touched, str | None]:
+    """What the updated-issue search saw in the last `minutes`, and why it cannot vouch, if so."""
+    try:
+        updated = jira.updated_projects(minutes, UPDATED_LIMIT)
+    except JiraAuthError:
+        raise
+    except JiraError as exc:
+        return Touched(frozenset(), complete=False), \
+            f"everything re-asked: Jira did not say which issues were updated ({exc})"
+    note = None if updated.complete else f"everything re-asked: more than {UPDATED_LIMIT} issues were updated"
+    return Touched(updated.projects, updated.complete), note
+
+
 def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], ask: AskAll, *,
                   detection: ChangeDetection) -> Probe:
     """Probe Jira for change and find which stored answers to `questions` stand.
@@ -163,8 +177,6 @@ def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], a
     candidates = [q for q, s in scopes.items()
                   if may_stand(q, s, cache.answers.get(question_key(q)), cache.baselines.get(s.key),
                                jira_now=jira_now, full_sync=full_sync, midnight_passed=lambda _a: False)]
-    if any(scopes[q].at_midnight for q in candidates):
-        probe.midnight_passed = _midnight_check(jira, jira_now)
     by_key = {s.key: s for s in scopes.values() if s.key != ALWAYS}
     if any(q.kind == "epics" for q in questions):
         by_key.setdefault(SITE, QuestionScope(SITE))  # the progress of the epics found is site-wide
@@ -172,18 +184,18 @@ def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], a
     # Only the scopes with an answer that may stand need their total before deciding; the others'
     # totals (all of them on a first sync) are asked with the sync's questions (`pending_totals`).
     deciding = {scopes[q].key for q in candidates}
-    probe.record_totals(ask([q for key, q in probe.scope_totals.items() if key in deciding]))
     minutes = window_minutes((cache.baselines[scopes[q].key] for q in candidates), jira_now)
-    if minutes is not None:
-        try:
-            updated = jira.updated_projects(minutes, UPDATED_LIMIT)
-            probe.touched = Touched(updated.projects, updated.complete)
-            if not updated.complete:
-                probe.note = f"everything re-asked: more than {UPDATED_LIMIT} issues were updated"
-        except JiraAuthError:
-            raise
-        except JiraError as exc:
-            probe.note = f"everything re-asked: Jira did not say which issues were updated ({exc})"
+    # The time zone, the updated issues and the totals are independent: asked side by side.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe") as side:
+        zone = side.submit(_midnight_check, jira, jira_now) \
+            if any(scopes[q].at_midnight for q in candidates) else None
+        touched = side.submit(_touched, jira, minutes) if minutes is not None else None
+        probe.record_totals(ask([q for key, q in probe.scope_totals.items() if key in deciding]))
+        if zone is not None:
+            probe.midnight_passed = zone.result()
+        if touched is not None:
+            probe.touched, note = touched.result()
+            probe.note = probe.note or note
     probe.unchanged = {key for key in deciding
                        if scope_unchanged(by_key[key], cache.baselines.get(key), probe.totals.get(key),
                                           probe.touched)}
