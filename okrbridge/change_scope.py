@@ -118,12 +118,12 @@ def may_stand(question: Question, scope: QuestionScope, stored: StoredAnswer | N
     Never for a question to re-ask every sync; one not answered before; one not confirmed at its
     scope's baseline (say it left the catalog for a while and came back: the baseline moved on
     without it); one asked `full_sync` ago or more (None: none stands, as with `sync --full`); a
-    calendar query past a midnight since it was asked; or one "asked" in Jira's future, which means
-    Jira's clock went back.
+    calendar query past a midnight since it was asked; or one asked or probed in Jira's future,
+    which means Jira's clock went back (the "updated since" window could not reach back to it).
     """
     if scope.reask or stored is None or baseline is None or full_sync is None:
         return False
-    if stored.confirmed_at < baseline.probed_at or stored.asked_at > jira_now:
+    if stored.confirmed_at < baseline.probed_at or max(baseline.probed_at, stored.asked_at) > jira_now:
         return False
     if jira_now - stored.asked_at >= full_sync:
         return False

@@ -56,7 +56,10 @@ def test_an_answer_stands_only_when_confirmed_at_its_baseline_and_young_enough()
     assert not stands(StoredAnswer(7, NOW - DAY, confirmed_at=baseline.probed_at))  # too old
     # confirmed before the baseline moved on: it left the catalog for a while
     assert not stands(StoredAnswer(7, NOW - timedelta(hours=3), confirmed_at=NOW - timedelta(hours=2)))
-    # asked in Jira's future: Jira's clock went back
+    # probed in Jira's future: Jira's clock went back
+    ahead = Baseline(100, NOW + timedelta(minutes=1))
+    earlier = StoredAnswer(7, NOW - timedelta(hours=1), confirmed_at=ahead.probed_at)
+    assert not may_stand(COUNT, scope, earlier, ahead, jira_now=NOW, full_sync=DAY, midnight_passed=_never)
     assert not stands(StoredAnswer(7, NOW + timedelta(minutes=1), confirmed_at=NOW + timedelta(minutes=1)))
 
 
