@@ -1,8 +1,8 @@
-"""The daemon's jobs: sync, publish, the stale check, and keeping the catalog as okrs.toml says.
+"""The daemon's jobs: sync, publish, the stale check, compaction, and keeping the catalog as okrs.toml says.
 
-Each job calls the same `okrbridge.workspace` functions as the CLI and returns a `JobOutcome`
-(the daemon logs it as one line with the duration). A new job — compaction, say — is one more
-function of a Workspace returning a JobOutcome, registered in `okrbridge.scheduler`.
+Each job calls the same library functions as the CLI (`okrbridge.workspace`, `okrbridge.store`)
+and returns a `JobOutcome` (the daemon logs it as one line with the duration). A new job is one
+more function of a Workspace returning a JobOutcome, registered in `okrbridge.scheduler`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Literal
 
 from connectors.jira import JiraConnection
 from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.store.compaction import compact
 from okrbridge.tomlread import TomlFileError, read_regular_bytes
 from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
 from okrbridge.workspace import sync as sync_workspace
@@ -73,6 +74,13 @@ def stale_job(ws: Workspace) -> JobOutcome:
     if changes.marked:
         detail += " marked=" + ",".join(changes.marked)
     return JobOutcome("succeeded", detail)
+
+
+def compact_job(ws: Workspace, now: datetime | None = None) -> JobOutcome:
+    """Compact the store as `okrbridge compact` does: readings written twice, runs nothing refers to."""
+    report = compact(ws.store, now=now or datetime.now(UTC),
+                     keep_runs_days=ws.settings.scheduler.keep_runs_days)
+    return JobOutcome("succeeded", report.describe())
 
 
 class CatalogKeeper:
