@@ -98,16 +98,20 @@ class _Pair:
 def compact(store: Store, *, now: datetime, keep_runs_days: int, dry_run: bool = False) -> CompactionReport:
     """Merge the readings written twice and delete the runs nothing refers to (see the module docstring).
 
-    One write transaction: on PostgreSQL the snapshot and run tables are locked against writers
-    (readers go on) for its length, so a sync's confirmation or a check-in never lands between
-    reading the history and changing it; on SQLite the write lock does the same.
+    The history is scanned for candidate pairs in a read-only transaction, which blocks no writer.
+    Then one write transaction re-reads and re-checks each candidate and the runs' references and
+    changes them: on PostgreSQL the snapshot and run tables are locked against writers (readers go
+    on) for its length, so a sync's confirmation or a check-in never lands between the check and the
+    change; on SQLite the write lock does the same. The scan is the long part; the lock is short.
     """
     before = database_bytes(store)
     cutoff = now - timedelta(days=keep_runs_days)
+    with store.session() as session:
+        candidates = [(row.p_id, row.id) for row in _candidate_rows(session)]
     with store.session(write=not dry_run) as session:
         if not dry_run and session.get_bind().dialect.name == "postgresql":
             session.execute(text("LOCK TABLE snapshot, sync_run IN SHARE ROW EXCLUSIVE MODE"))
-        pairs = _mergeable_pairs(session)
+        pairs = _mergeable_pairs(session, candidates)
         runs = _deletable_runs(session, cutoff)
         if not dry_run:
             _merge(session, pairs)
@@ -119,17 +123,24 @@ def compact(store: Store, *, now: datetime, keep_runs_days: int, dry_run: bool =
     return CompactionReport(dry_run, len(pairs), deleted, before, database_bytes(store), vacuumed)
 
 
+_COMPARED = ("id", "taken_at", "confirmed_at", "value", "score", "source_kind", "note", "author",
+             "sync_run_id")
+"""The predecessor's columns the candidate scan compares (as `p_<name>`)."""
+
+
 def _lag(column: Any) -> Any:
     """LAG(column) typed like the column, so times come back as aware datetimes."""
     return func.lag(column, type_=column.type)
 
 
 def _candidate_rows(session: Session) -> Iterator[Any]:
-    """Rows whose predecessor may be the same reading: the pair's fields side by side.
+    """Rows whose predecessor may be the same reading (`p_id`, `id`), in stored order.
 
     Window functions over each subject's rows in stored order (first seen, then id) give each
     row's predecessor, the row after it, and the latest confirmation of every row before the
-    predecessor, so the database returns only pairs with nothing observed at or between them.
+    predecessor, so the database returns only pairs of unconfirmed sync readings with the same
+    value, score, source, note and author and nothing observed at or between them. Explanations
+    are compared later, for these candidates only.
     """
     table = snapshot_table()
     order = (table.c.taken_at, table.c.id)
@@ -137,17 +148,7 @@ def _candidate_rows(session: Session) -> Iterator[Any]:
     lagged = select(
         table.c.id, table.c.subject_id, table.c.taken_at, table.c.confirmed_at, table.c.value,
         table.c.score, table.c.source_kind, table.c.note, table.c.author, table.c.sync_run_id,
-        cast(table.c.source_detail, Text).label("detail"),
-        _lag(table.c.id).over(**by_subject).label("p_id"),
-        _lag(table.c.taken_at).over(**by_subject).label("p_taken_at"),
-        _lag(table.c.confirmed_at).over(**by_subject).label("p_confirmed_at"),
-        _lag(table.c.value).over(**by_subject).label("p_value"),
-        _lag(table.c.score).over(**by_subject).label("p_score"),
-        _lag(table.c.source_kind).over(**by_subject).label("p_source_kind"),
-        _lag(table.c.note).over(**by_subject).label("p_note"),
-        _lag(table.c.author).over(**by_subject).label("p_author"),
-        _lag(table.c.sync_run_id).over(**by_subject).label("p_sync_run_id"),
-        _lag(cast(table.c.source_detail, Text)).over(**by_subject).label("p_detail"),
+        *(_lag(table.c[name]).over(**by_subject).label(f"p_{name}") for name in _COMPARED),
         func.lead(table.c.taken_at, type_=table.c.taken_at.type).over(**by_subject).label("n_taken_at"),
         func.max(table.c.confirmed_at).over(partition_by=table.c.subject_id, order_by=order,
                                             rows=(None, -2)).label("reached_before"),
@@ -162,7 +163,7 @@ def _candidate_rows(session: Session) -> Iterator[Any]:
         (c.n_taken_at.is_(None)) | (c.n_taken_at > c.taken_at),
         (c.reached_before.is_(None)) | (c.reached_before < c.p_taken_at),
     )
-    yield from session.execute(select(lagged).where(same).order_by(c.subject_id, c.taken_at, c.id))
+    yield from session.execute(select(c.p_id, c.id).where(same).order_by(c.subject_id, c.taken_at, c.id))
 
 
 def _named_snapshot_ids(session: Session) -> set[int]:
@@ -188,22 +189,59 @@ def _snapshot_ids(detail: Any) -> Iterator[int]:
             yield from _snapshot_ids(item)
 
 
-def _mergeable_pairs(session: Session) -> list[_Pair]:
-    """The pairs to merge: equal explanations once the time of asking is moved, taken greedily in
-    time order (a row absorbed into the one before cannot absorb the one after: that would be a
-    third observation)."""
+def _rows_by_id(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Snapshot rows by id, read again inside the writing transaction."""
+    table = snapshot_table()
+    found: dict[int, Any] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        selected = session.execute(select(table).where(table.c.id.in_(list(chunk))))
+        found.update((row.id, row) for row in selected)
+    return found
+
+
+def _alone_between(session: Session, first: Any, second: Any) -> bool:
+    """Whether no other row of the subject is observed from `first`'s time to `second`'s, inclusive:
+    none first seen by then is still confirmed at or after `first` was seen."""
+    table = snapshot_table()
+    others = session.execute(select(func.count()).select_from(table).where(
+        table.c.subject_id == first.subject_id, table.c.id.not_in([first.id, second.id]),
+        table.c.taken_at <= second.taken_at, table.c.confirmed_at >= first.taken_at)).scalar_one()
+    return int(others) == 0
+
+
+def _one_reading(first: Any, second: Any) -> bool:
+    """Whether two rows are one reading stored twice: unconfirmed sync readings, `second` later,
+    every field equal, and `second`'s explanation exactly what `first`'s shows observed at its time."""
+    if first.subject_id != second.subject_id or first.sync_run_id is None or second.sync_run_id is None:
+        return False
+    if first.confirmed_at != first.taken_at or second.confirmed_at != second.taken_at:
+        return False
+    if not first.taken_at < second.taken_at:
+        return False
+    fields = ("subject_kind", "value", "score", "source_kind", "note", "author")
+    if any(getattr(first, name) != getattr(second, name) for name in fields):
+        return False
+    return bool(observed_detail(first.source_detail or {}, first.taken_at, second.taken_at)
+                == (second.source_detail or {}))
+
+
+def _mergeable_pairs(session: Session, candidates: Sequence[tuple[int, int]]) -> list[_Pair]:
+    """The candidates that still are one reading stored twice, each checked again (the scan ran
+    before this transaction began), taken greedily in time order: a row absorbed into the one before
+    cannot absorb the one after, which would be a third observation; a row an explanation names is
+    never absorbed."""
     named = _named_snapshot_ids(session)
+    rows = _rows_by_id(session, [row_id for pair in candidates for row_id in pair])
     pairs: list[_Pair] = []
     absorbed: set[int] = set()
-    for row in _candidate_rows(session):
-        if row.p_id in absorbed or row.id in named:
+    for kept_id, gone_id in candidates:
+        first, second = rows.get(kept_id), rows.get(gone_id)
+        if first is None or second is None or kept_id in absorbed or gone_id in named:
             continue
-        first = json.loads(row.p_detail) if row.p_detail else {}
-        second = json.loads(row.detail) if row.detail else {}
-        if observed_detail(first, row.p_taken_at, row.taken_at) != second:
+        if not _one_reading(first, second) or not _alone_between(session, first, second):
             continue
-        pairs.append(_Pair(row.p_id, row.id, row.taken_at, row.sync_run_id))
-        absorbed.add(row.id)
+        pairs.append(_Pair(kept_id, gone_id, second.taken_at, second.sync_run_id))
+        absorbed.add(gone_id)
     return pairs
 
 
