@@ -180,7 +180,8 @@ class SchedulerSettings(BaseModel):
     `sync_every_seconds` (short periods for trials and tests); intervals are counted from the Unix
     epoch, so daemons on several hosts agree on when a period starts. Compaction runs at the times
     of `compact_cron` (default 03:00 every day, in `timezone`) and keeps sync runs for
-    `keep_runs_days` (see okrbridge.store.compaction).
+    `keep_runs_days` (see okrbridge.store.compaction). `notify_silent = "epic-comment"` tells a
+    silent KR's owner once per silence, on the KR's first epic (see okrbridge.owner_notices).
     """
 
     model_config = _STRICT
@@ -198,6 +199,7 @@ class SchedulerSettings(BaseModel):
     timezone: str = "UTC"
     compact_cron: str = "0 3 * * *"
     keep_runs_days: int = Field(default=90, ge=1, le=3650)
+    notify_silent: Literal["off", "epic-comment"] = "off"
 
     @field_validator("sync_cron", "compact_cron")
     @classmethod

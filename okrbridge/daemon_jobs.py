@@ -16,6 +16,8 @@ from typing import Literal
 
 from connectors.jira import JiraConnection
 from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.leadership import owner_id
+from okrbridge.owner_notices import NOTIFY_EPIC_COMMENT, EpicCommenter, tell_silent_owners
 from okrbridge.store.compaction import compact
 from okrbridge.tomlread import TomlFileError, read_regular_bytes
 from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
@@ -67,13 +69,24 @@ def publish_job(ws: Workspace) -> JobOutcome:
     return JobOutcome("succeeded", counts)
 
 
-def stale_job(ws: Workspace) -> JobOutcome:
-    """Mark stale the KRs and KPIs with no fresh value for too long; lift marks where values came back."""
-    verdict, changes = check_silence(ws)
+def stale_job(ws: Workspace, commenter: EpicCommenter | None = None, *,
+              still_leader: Callable[[], bool] | None = None, claimed_by: str | None = None,
+              now: datetime | None = None) -> JobOutcome:
+    """Mark stale the KRs and KPIs with no fresh value for too long; lift marks where values came back.
+
+    With `scheduler.notify_silent = "epic-comment"` and a `commenter`, then tell each silent KR's
+    owner once per silence (okrbridge.owner_notices): "partial" when Jira refused a comment.
+    """
+    moment = now or datetime.now(UTC)
+    verdict, changes = check_silence(ws, now=moment)
     detail = f"silent={len(verdict.silent)} newly_marked={len(changes.marked)} cleared={len(changes.cleared)}"
     if changes.marked:
         detail += " marked=" + ",".join(changes.marked)
-    return JobOutcome("succeeded", detail)
+    if ws.settings.scheduler.notify_silent != NOTIFY_EPIC_COMMENT or commenter is None:
+        return JobOutcome("succeeded", detail)
+    report = tell_silent_owners(ws, verdict, commenter, now=moment, claimed_by=claimed_by or owner_id(),
+                                still_leader=still_leader)
+    return JobOutcome("partial" if report.failed else "succeeded", f"{detail} {report.detail()}")
 
 
 def compact_job(ws: Workspace, now: datetime | None = None) -> JobOutcome:

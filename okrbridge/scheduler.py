@@ -94,7 +94,9 @@ class Daemon:
             JobSpec("publish",
                     None if settings.publish_after_sync else _every(settings.publish_every_minutes),
                     lambda: publish_job(self.ws)),
-            JobSpec("stale", _every(settings.stale_check_every_minutes), lambda: stale_job(self.ws)),
+            JobSpec("stale", _every(settings.stale_check_every_minutes),
+                    lambda: stale_job(self.ws, self.jira, still_leader=self.leadership.still_leader,
+                                      claimed_by=self.leadership.owner)),
             JobSpec("compact", cron_trigger("compact_cron", settings.compact_cron, settings.timezone),
                     lambda: compact_job(self.ws)),
         ]
