@@ -77,8 +77,8 @@ def tell_silent_owners(ws: Workspace, verdict: SilenceVerdict, commenter: EpicCo
                        claimed_by: str, still_leader: Callable[[], bool] | None = None) -> NoticeReport:
     """Tell the owner of each silent KR in `verdict` not told yet (see the module docstring).
 
-    `still_leader`, from the daemon, is asked before each comment: a daemon that lost its lease
-    gives its claim back and raises LeadershipLost, so only the leader ever comments.
+    `still_leader`, from the daemon, is asked before each KR's first write: a daemon that lost its
+    lease raises LeadershipLost there, so only the leader claims, comments and lists.
     """
     krs = {kr.id: kr for kr in ws.catalog.key_results() if kr.id in verdict.silent}
     report = NoticeReport()
@@ -91,6 +91,8 @@ def tell_silent_owners(ws: Workspace, verdict: SilenceVerdict, commenter: EpicCo
         if (kr_id, since) in settled:
             report.already += 1
             continue
+        if still_leader is not None and not still_leader():
+            raise LeadershipLost(f"lost the leader lease before telling {kr_id}'s owner; the new leader will")
         state = states.get(kr_id)
         failure = (state.error if state is not None and state.stale and state.error
                    and not state.error.startswith(SILENCE_PREFIX) else None)
@@ -103,22 +105,17 @@ def tell_silent_owners(ws: Workspace, verdict: SilenceVerdict, commenter: EpicCo
             else:
                 report.already += 1
             continue
-        _tell(ws, kr, since, epics[0].epic_key, paragraphs, commenter, report, now=now, claimed_by=claimed_by,
-              still_leader=still_leader)
+        _tell(ws, kr, since, epics[0].epic_key, paragraphs, commenter, report, now=now, claimed_by=claimed_by)
     return report
 
 
 def _tell(ws: Workspace, kr: KeyResult, since: datetime, epic: str, paragraphs: list[str],
-          commenter: EpicCommenter, report: NoticeReport, *, now: datetime, claimed_by: str,
-          still_leader: Callable[[], bool] | None) -> None:
+          commenter: EpicCommenter, report: NoticeReport, *, now: datetime, claimed_by: str) -> None:
     """Claim this silence, comment on `epic`, and record the outcome in the store and `report`."""
     if not notices.claim_notice(ws.store, kr.id, since, owner=kr.owner, epic_key=epic,
                                 message="\n\n".join(paragraphs), claimed_by=claimed_by, now=now):
         report.already += 1  # another daemon told it, or is telling it right now
         return
-    if still_leader is not None and not still_leader():
-        notices.release_notice(ws.store, kr.id, since, claimed_by=claimed_by)
-        raise LeadershipLost(f"lost the leader lease before telling {kr.id}'s owner; the new leader will")
     try:
         comment_id = commenter.add_comment(epic, paragraphs)
     except Exception as exc:  # Jira's refusal (or a broken connection) is reported and tried again next run

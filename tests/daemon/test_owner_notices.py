@@ -17,6 +17,7 @@ from okrbridge.daemon_jobs import stale_job
 from okrbridge.demo import demo_settings
 from okrbridge.store.notices import owner_notices
 from okrbridge.store.tables import NoticeState
+from okrbridge.sync import LeadershipLost
 from okrbridge.workspace import Workspace, jira_connection, open_workspace, sync
 from sandbox.server import SandboxServer
 from tests.daemon.conftest import LAUNCH, SANDBOX_TOKEN, write_config
@@ -202,3 +203,19 @@ def test_daemons_restarted_tell_a_silence_once(tmp_path: Path, sandbox_server: S
     assert "told=1 already_told=0 told_on=ENG-9.3@ENG-3" in lines[0]
     assert "told=0 already_told=1" in lines[1]
     assert len(comments(sandbox_server, "ENG-3")) == 1
+
+
+def test_a_daemon_that_lost_its_lease_tells_nobody_and_leaves_the_silence_to_the_new_leader(
+        workspace: Workspace, sandbox_server: SandboxServer) -> None:
+    t0 = datetime.now(UTC)
+    with jira_connection(workspace.settings) as jira:
+        sync(workspace, jira, now=lambda: t0)
+        with pytest.raises(LeadershipLost):
+            stale_job(workspace, jira, claimed_by="old-leader", still_leader=lambda: False,
+                      now=t0 + timedelta(days=4))
+        assert comments(sandbox_server, "ENG-1") == [] and comments(sandbox_server, "ENG-3") == []
+        assert [n.state for n in owner_notices(workspace.store)] == []   # no claim left behind
+
+        taken_over = stale_job(workspace, jira, claimed_by="new-leader", still_leader=lambda: True,
+                               now=t0 + timedelta(days=4, minutes=1))
+    assert "told=2 " in taken_over.detail and len(comments(sandbox_server, "ENG-1")) == 1
