@@ -203,7 +203,8 @@ class SnapshotRow(StoreModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     author: str | None = None
     confirmed_at: datetime = Field(sa_type=UTCDateTime)
-    confirmed_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+    # Indexed so that deleting a run (compaction) finds the readings it confirmed without a scan.
+    confirmed_run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
 
 
 class SubjectStateRow(StoreModel, table=True):

