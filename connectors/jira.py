@@ -14,6 +14,7 @@ Where the two deployments differ:
 | issues        | GET /rest/api/3/search/jql, nextPageToken | GET /rest/api/2/search, startAt/total        |
 | epic children | `parent = KEY`                            | `"Epic Link" = KEY`                          |
 | user groups   | GET /rest/api/3/user/groups?accountId=    | GET /rest/api/2/user?username=&expand=groups |
+| add a comment | POST /rest/api/3/issue/KEY/comment, ADF   | POST /rest/api/2/issue/KEY/comment, wiki text |
 | a user        | GET /rest/api/3/user?accountId=&expand=…  | GET /rest/api/2/user?username=&expand=groups |
 | issue's epic  | `parent` (and the parent's parent)        | the "Epic Link" field                         |
 | auth          | Basic email + API token                   | Bearer PAT (or Basic username + password)    |
@@ -40,7 +41,7 @@ from typing import Any, Literal
 import requests
 from atlassian import Jira
 
-from connectors import jira_changes, jira_remote_links
+from connectors import jira_changes, jira_comments, jira_remote_links
 from connectors.jira_changes import UpdatedProjects
 from connectors.jira_models import (
     DONE_CATEGORY,
@@ -411,6 +412,13 @@ class JiraConnection:
     def delete_remote_link(self, key: str, global_id: str) -> None:
         """Delete the issue's remote link with this globalId; a link (or issue) already gone is fine."""
         jira_remote_links.delete_remote_link(self._site, key, global_id)
+
+    # -- comments ---------------------------------------------------------------------------------
+
+    def add_comment(self, key: str, paragraphs: Sequence[str]) -> str:
+        """Add a comment of plain-text paragraphs to the issue (ADF on Cloud, wiki text on Data
+        Center); the new comment's id. Never repeated after a 5xx or timeout: it could post twice."""
+        return jira_comments.add_comment(self._site, key, paragraphs)
 
 
 # -- helpers ------------------------------------------------------------------------------------------

@@ -180,7 +180,10 @@ class SchedulerSettings(BaseModel):
 
     The sync timetable is one of `sync_cron` (5 fields), `sync_every_minutes` (the default, 60) or
     `sync_every_seconds` (short periods for trials and tests); intervals are counted from the Unix
-    epoch, so daemons on several hosts agree on when a period starts.
+    epoch, so daemons on several hosts agree on when a period starts. Compaction runs at the times
+    of `compact_cron` (default 03:00 every day, in `timezone`) and keeps sync runs for
+    `keep_runs_days` (see okrbridge.store.compaction). `notify_silent = "epic-comment"` tells a
+    silent KR's owner once per silence, on the KR's first epic (see okrbridge.owner_notices).
     """
 
     model_config = _STRICT
@@ -196,8 +199,11 @@ class SchedulerSettings(BaseModel):
     checkin_cadence_days: float = Field(default=7, gt=0, le=MAX_DAYS)
     lease_seconds: int = Field(default=60, ge=2, le=3600)
     timezone: str = "UTC"
+    compact_cron: str = "0 3 * * *"
+    keep_runs_days: int = Field(default=90, ge=1, le=3650)
+    notify_silent: Literal["off", "epic-comment"] = "off"
 
-    @field_validator("sync_cron")
+    @field_validator("sync_cron", "compact_cron")
     @classmethod
     def _five_fields(cls, value: str | None) -> str | None:
         """A crontab expression has five fields."""

@@ -1,8 +1,8 @@
-"""The daemon's jobs: sync, publish, the stale check, and keeping the catalog as okrs.toml says.
+"""The daemon's jobs: sync, publish, the stale check, compaction, and keeping the catalog as okrs.toml says.
 
-Each job calls the same `okrbridge.workspace` functions as the CLI and returns a `JobOutcome`
-(the daemon logs it as one line with the duration). A new job — compaction, say — is one more
-function of a Workspace returning a JobOutcome, registered in `okrbridge.scheduler`.
+Each job calls the same library functions as the CLI (`okrbridge.workspace`, `okrbridge.store`)
+and returns a `JobOutcome` (the daemon logs it as one line with the duration). A new job is one
+more function of a Workspace returning a JobOutcome, registered in `okrbridge.scheduler`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from typing import Literal
 
 from connectors.jira import JiraConnection
 from okrbridge.catalog import MAX_FILE_BYTES, CatalogError, load_catalog
+from okrbridge.leadership import owner_id
+from okrbridge.owner_notices import NOTIFY_EPIC_COMMENT, EpicCommenter, tell_silent_owners
+from okrbridge.store.compaction import compact
 from okrbridge.tomlread import TomlFileError, read_regular_bytes
 from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
 from okrbridge.workspace import sync as sync_workspace
@@ -66,13 +69,31 @@ def publish_job(ws: Workspace) -> JobOutcome:
     return JobOutcome("succeeded", counts)
 
 
-def stale_job(ws: Workspace) -> JobOutcome:
-    """Mark stale the KRs and KPIs with no fresh value for too long; lift marks where values came back."""
-    verdict, changes = check_silence(ws)
+def stale_job(ws: Workspace, commenter: EpicCommenter | None = None, *,
+              still_leader: Callable[[], bool] | None = None, claimed_by: str | None = None,
+              now: datetime | None = None) -> JobOutcome:
+    """Mark stale the KRs and KPIs with no fresh value for too long; lift marks where values came back.
+
+    With `scheduler.notify_silent = "epic-comment"` and a `commenter`, then tell each silent KR's
+    owner once per silence (okrbridge.owner_notices): "partial" when Jira refused a comment.
+    """
+    moment = now or datetime.now(UTC)
+    verdict, changes = check_silence(ws, now=moment)
     detail = f"silent={len(verdict.silent)} newly_marked={len(changes.marked)} cleared={len(changes.cleared)}"
     if changes.marked:
         detail += " marked=" + ",".join(changes.marked)
-    return JobOutcome("succeeded", detail)
+    if ws.settings.scheduler.notify_silent != NOTIFY_EPIC_COMMENT or commenter is None:
+        return JobOutcome("succeeded", detail)
+    report = tell_silent_owners(ws, verdict, commenter, now=moment, claimed_by=claimed_by or owner_id(),
+                                still_leader=still_leader)
+    return JobOutcome("partial" if report.failed else "succeeded", f"{detail} {report.detail()}")
+
+
+def compact_job(ws: Workspace, now: datetime | None = None) -> JobOutcome:
+    """Compact the store as `okrbridge compact` does: readings written twice, runs nothing refers to."""
+    report = compact(ws.store, now=now or datetime.now(UTC),
+                     keep_runs_days=ws.settings.scheduler.keep_runs_days)
+    return JobOutcome("succeeded", report.describe())
 
 
 class CatalogKeeper:

@@ -1,4 +1,4 @@
-"""`okrbridge daemon`: sync, publish and the stale check on a timetable, by one leader at a time.
+"""`okrbridge daemon`: sync, publish, the stale check and compaction on a timetable, by one leader at a time.
 
 The jobs run on APScheduler 3 in a single worker thread, so they never overlap; a job that fell
 behind (a suspended host, a long sync) runs once when it can (`coalesce`), never once per missed
@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.jira import JiraConnection
 from okrbridge.config import SchedulerSettings
-from okrbridge.daemon_jobs import CatalogKeeper, JobOutcome, publish_job, stale_job, sync_job
+from okrbridge.daemon_jobs import CatalogKeeper, JobOutcome, compact_job, publish_job, stale_job, sync_job
 from okrbridge.leadership import Leadership
 from okrbridge.sync import LeadershipLost
 from okrbridge.workspace import Workspace
@@ -53,10 +53,19 @@ class JobSpec:
     then: str | None = None
 
 
+def cron_trigger(setting: str, expression: str, timezone: str) -> CronTrigger:
+    """A crontab expression's timetable; ValueError naming the setting when APScheduler refuses it."""
+    try:
+        return CronTrigger.from_crontab(expression, timezone=timezone)
+    except ValueError as exc:
+        raise ValueError(f"scheduler.{setting} = {expression!r} is not a valid crontab expression: "
+                         f"{exc}") from exc
+
+
 def sync_trigger(settings: SchedulerSettings) -> BaseTrigger:
     """The sync timetable: the cron expression, or every N seconds or minutes from the epoch."""
     if settings.sync_cron is not None:
-        return CronTrigger.from_crontab(settings.sync_cron, timezone=settings.timezone)
+        return cron_trigger("sync_cron", settings.sync_cron, settings.timezone)
     if settings.sync_every_seconds is not None:
         return IntervalTrigger(seconds=settings.sync_every_seconds, start_date=EPOCH, timezone=UTC)
     return IntervalTrigger(minutes=settings.sync_every_minutes, start_date=EPOCH, timezone=UTC)
@@ -85,7 +94,11 @@ class Daemon:
             JobSpec("publish",
                     None if settings.publish_after_sync else _every(settings.publish_every_minutes),
                     lambda: publish_job(self.ws)),
-            JobSpec("stale", _every(settings.stale_check_every_minutes), lambda: stale_job(self.ws)),
+            JobSpec("stale", _every(settings.stale_check_every_minutes),
+                    lambda: stale_job(self.ws, self.jira, still_leader=self.leadership.still_leader,
+                                      claimed_by=self.leadership.owner)),
+            JobSpec("compact", cron_trigger("compact_cron", settings.compact_cron, settings.timezone),
+                    lambda: compact_job(self.ws)),
         ]
 
     def run_job(self, spec: JobSpec) -> JobOutcome | None:

@@ -21,10 +21,12 @@ SILENCE_PREFIX = "no fresh value"
 
 @dataclass(frozen=True)
 class SilenceVerdict:
-    """Silent subjects with their reasons, and the subjects that were heard from in time."""
+    """Silent subjects with their reasons, the instant each one's silence counts from (its last
+    value, or its cycle's start when it never had one), and the subjects heard from in time."""
 
     silent: dict[str, str] = field(default_factory=dict)
     heard: list[str] = field(default_factory=list)
+    since: dict[str, datetime] = field(default_factory=dict)
 
 
 def _moment(value: datetime) -> str:
@@ -65,6 +67,7 @@ def find_silence(catalog: Catalog, calendar: FiscalCalendar, last_values: Mappin
         since = last_values.get(subject_id)
         if now - (since or expected_from) > timedelta(days=days):
             verdict.silent[subject_id] = _reason(since, expected_from, days, kind)
+            verdict.since[subject_id] = since or expected_from
         else:
             verdict.heard.append(subject_id)
     return verdict

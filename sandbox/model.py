@@ -109,3 +109,16 @@ class RemoteLink:
     global_id: str | None = None
     relationship: str | None = None
     application: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Comment:
+    """A comment on an issue: the body as the client sent it (an ADF document through Cloud's v3, a
+    string through v2 and Data Center) and who wrote it when."""
+
+    id: int
+    issue_key: str
+    author: str                                                 # account id
+    body: Any
+    created: datetime
+    visibility: dict[str, Any] | None = None

@@ -225,8 +225,8 @@ def populate(state: SandboxState, *, seed: int = DEFAULT_SEED, size: int = DEFAU
     with state.lock:
         state.users, state.groups, state.projects, state.issues = users, members, projects, issues
         state.custom_fields = list(CUSTOM_FIELDS)
-        state.remote_links, state.issue_properties = {}, {}
-        state.next_remote_link_id = 10000
+        state.remote_links, state.issue_properties, state.comments = {}, {}, {}
+        state.next_remote_link_id = state.next_comment_id = 10000
         _okr_space(state, users, moment)
         state.seed_info = {
             "seed": seed, "size": size, "as_of": moment.isoformat(), "year": moment.year,

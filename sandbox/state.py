@@ -8,6 +8,7 @@ can be cached per query and version.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from flask import current_app
 
 from sandbox.confluence_store import ConfluenceStore
-from sandbox.model import CustomField, Issue, Project, RemoteLink, User
+from sandbox.model import Comment, CustomField, Issue, Project, RemoteLink, User
 
 Deployment = Literal["cloud", "datacenter"]
 EXTENSION_KEY = "okrbridge_sandbox"
@@ -54,6 +55,8 @@ class SandboxState:
     remote_links: dict[str, list[RemoteLink]] = field(default_factory=dict)   # by issue key
     issue_properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue key -> key -> value
     next_remote_link_id: int = 10000
+    comments: dict[str, list[Comment]] = field(default_factory=dict)   # by issue key, oldest first
+    next_comment_id: int = 10000
     dc_deployment_type: str = "Server"
     """What Data Center's serverInfo reports: real DC answers "Server"; set "DataCenter" to test
     clients that must accept both spellings."""
@@ -121,6 +124,14 @@ class SandboxState:
         self._reindex()
         needle = login.lower()
         return self._credentials.get(("login", needle)) or self._credentials.get(("email", needle))
+
+    def add_comment(self, comment_for: Callable[[int], Comment]) -> Comment:
+        """Store the comment `comment_for(new id)` makes (ids unique across issues, as in Jira)."""
+        with self.lock:
+            comment = comment_for(self.next_comment_id)
+            self.next_comment_id += 1
+            self.comments.setdefault(comment.issue_key, []).append(comment)
+            return comment
 
     def allocate_remote_link_id(self) -> int:
         """A fresh remote-link id (unique across issues, as in Jira)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from okrbridge.cli import (  # noqa: F401  (importing registers the commands)
+    compact,
     daemon,
     demo,
     export,

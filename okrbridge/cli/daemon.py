@@ -1,4 +1,4 @@
-"""`okrbridge daemon`: the scheduled jobs (sync, publish, stale check) under one leader."""
+"""`okrbridge daemon`: the scheduled jobs (sync, publish, stale check, compaction) under one leader."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from okrbridge.cli.base import Context, cli, pass_context
                    "2 another daemon leads.")
 @pass_context
 def daemon(obj: Context, once: bool) -> None:
-    """Sync, publish and check for stale KRs on the [scheduler] timetable; logs to stderr.
+    """Sync, publish, check for stale KRs and compact on the [scheduler] timetable; logs to stderr.
 
     Several daemons may share one database: the one holding the leader lease runs the jobs, the
     others stand by and take over when it stops renewing. SIGTERM/SIGINT finish the running job
@@ -50,7 +50,10 @@ def daemon(obj: Context, once: bool) -> None:
     ws = Workspace(settings, loaded, store, "record")  # the daemon records: CatalogKeeper, then its jobs
     with jira:
         try:
-            runner = Daemon(ws, jira)
+            try:
+                runner = Daemon(ws, jira)
+            except ValueError as exc:  # a crontab expression APScheduler refuses, named by its setting
+                raise click.ClickException(str(exc)) from exc
             code = runner.run_once() if once else runner.run_forever()
         finally:
             ws.close()

@@ -55,6 +55,11 @@ def _retimed(detail: Any, first_seen: str, at: str) -> Any:
     return detail
 
 
+def observed_detail(detail: Mapping[str, Any], taken_at: datetime, at: datetime) -> Any:
+    """The explanation a reading first seen at `taken_at` shows when observed at `at` (its confirmation)."""
+    return _retimed(dict(detail), taken_at.isoformat(), at.isoformat())
+
+
 def comparable_detail(detail: Mapping[str, Any], taken_at: datetime) -> Any:
     """An explanation with the reading's own time of asking blanked, for "is it unchanged?"."""
     return _retimed(dict(detail), taken_at.isoformat(), "")

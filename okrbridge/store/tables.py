@@ -1,4 +1,5 @@
-"""The store's tables: the catalog as last loaded, snapshots, sync runs, subject state, initiatives.
+"""The store's tables: the catalog as last loaded, snapshots, sync runs, subject state, initiatives,
+the leader lease, publish records and what silent KRs' owners were told.
 
 Every table lives in the store's own SQLModel registry (`StoreModel.metadata`), not the global
 `SQLModel.metadata`, so the alembic migrations describe exactly these tables and nothing another
@@ -43,6 +44,15 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"
     FAILED = "failed"
     ABANDONED = "abandoned"  # its process died; closed by a later sync
+
+
+class NoticeState(StrEnum):
+    """Where telling a silent KR's owner stands: being told (claimed), told on the epic, or listed
+    in the log because the KR has no epic."""
+
+    TELLING = "telling"
+    TOLD = "told"
+    LISTED = "listed"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -193,7 +203,8 @@ class SnapshotRow(StoreModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     author: str | None = None
     confirmed_at: datetime = Field(sa_type=UTCDateTime)
-    confirmed_run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+    # Indexed so that deleting a run (compaction) finds the readings it confirmed without a scan.
+    confirmed_run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
 
 
 class SubjectStateRow(StoreModel, table=True):
@@ -290,3 +301,28 @@ class JiraScopeRow(StoreModel, table=True):
     scope: str = Field(primary_key=True)
     total: int
     probed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OwnerNoticeRow(StoreModel, table=True):
+    """What a silent key result's owner was told, once per silence (see okrbridge.owner_notices).
+
+    A silence is the KR and the instant it counts from (`silent_since`: its last value, or its
+    cycle's start when it never had one), so the same silence is never told twice, and a KR that
+    got a value and fell silent again is a new row. `state` "telling" is a claim taken before the
+    comment is sent (by `claimed_by`, at `claimed_at`); it becomes "told" with the comment's id, or
+    is deleted when Jira refused it, so the next run tries again.
+    """
+
+    __tablename__ = "owner_notice"
+    __table_args__ = (_kind_check("state", NoticeState, "state"),)
+
+    subject_id: str = Field(primary_key=True, foreign_key="key_result.id")
+    silent_since: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    state: str
+    owner: str | None = None
+    epic_key: str | None = None
+    message: str = Field(sa_type=Text)
+    claimed_by: str
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comment_id: str | None = None

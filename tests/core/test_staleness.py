@@ -46,6 +46,12 @@ def test_a_kr_with_no_value_is_silent_once_its_cycle_is_older_than_the_limit() -
         "no fresh value: none stored since 2026-01-01 00:00 UTC (stale after 3 days)")
 
 
+def test_a_silence_counts_from_the_last_value_or_from_the_cycle_start_without_one() -> None:
+    verdict = _verdict({"CO-1.2": NOW - timedelta(days=8)})
+    year_start = datetime(2026, 1, 1, tzinfo=UTC)  # CO-1.1's cycle (2026) and T-1.1's (2026-Q1)
+    assert verdict.since == {"CO-1.1": year_start, "T-1.1": year_start, "CO-1.2": NOW - timedelta(days=8)}
+
+
 def test_krs_of_a_cycle_that_is_over_are_not_expected_to_speak() -> None:
     after_q1 = _verdict({"T-1.1": datetime(2026, 2, 1, tzinfo=UTC)}, now=datetime(2026, 5, 1, tzinfo=UTC))
     assert "T-1.1" not in after_q1.silent and "T-1.1" in after_q1.heard

@@ -122,6 +122,32 @@ def test_remote_link_operations_match_the_contract(
     jira_contract(by_global)
 
 
+def test_comment_operations_match_the_contract(live_sandbox: SandboxServer, jira_contract: Validate) -> None:
+    session = session_for("okrbot")
+    base = f"{api_root(live_sandbox)}/issue/ENG-1/comment"
+    cloud = live_sandbox.state.deployment == "cloud"
+    text = "ENG-1.1 has had no fresh value since 2026-03-17."
+    body: Any = ({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": text}]}]} if cloud else text)
+    created = session.post(base, json={"body": body})
+    assert created.status_code == 201
+    comment = jira_contract(created)
+    assert comment["body"] == body and comment["author"]["displayName"]
+    listed = jira_contract(session.get(base, params={"maxResults": "10", "orderBy": "-created"}))
+    assert listed["total"] == 1 and listed["comments"][0]["id"] == comment["id"]
+    # v3 takes a document, v2 a string: each refuses the other kind
+    other_kind: Any = text if cloud else {"type": "doc", "version": 1, "content": []}
+    wrong_kind = session.post(base, json={"body": other_kind})
+    assert wrong_kind.status_code == 400
+    jira_contract(wrong_kind)
+    empty = session.post(base, json={"body": ""})
+    assert empty.status_code == 400
+    assert jira_contract(empty)["errors"] == {"comment": "Comment body can not be empty!"}
+    missing = session.post(f"{api_root(live_sandbox)}/issue/NOPE-404/comment", json={"body": body})
+    assert missing.status_code == 404
+    jira_contract(missing)
+
+
 def test_issue_property_operations_match_the_contract(
         live_sandbox: SandboxServer, jira_contract: Validate) -> None:
     session = session_for("okrbot")

@@ -1,7 +1,7 @@
 """Jira's answers and scope baselines, for the steady-state sync.
 
 Revision ID: 0007_answer_cache
-Revises: 0005_change_only_history
+Revises: 0006_owner_notices
 Create Date: 2026-12-01
 
 `jira_answer` keeps the last answer to each distinct sync question; `jira_scope` the issue total
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_answer_cache"
-down_revision: str | Sequence[str] | None = "0005_change_only_history"
+down_revision: str | Sequence[str] | None = "0006_owner_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
