@@ -47,7 +47,8 @@ def sync_job(ws: Workspace, jira: JiraConnection, still_leader: Callable[[], boo
     """One sync of the workspace's catalog; `still_leader` is asked before it writes."""
     report = sync_workspace(ws, jira, still_leader=still_leader)
     detail = (f"run={report.run_id} synced={len(report.synced)} failed={len(report.failed)} "
-              f"skipped={len(report.skipped)} requests={report.requests}")
+              f"skipped={len(report.skipped)} requests={report.requests} "
+              f"answers_stood={report.answers_stood}/{report.questions}")
     if report.failed:
         detail += " failures=" + ",".join(sorted(report.failed))
     return JobOutcome(report.status, detail, stored_values=bool(report.synced))
