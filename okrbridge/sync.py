@@ -15,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from queue import SimpleQueue
 from typing import Any, NoReturn
 
 from connectors.jira_models import JiraAuthError, JiraError
@@ -133,19 +134,29 @@ def ask_all(jira: SyncJira, questions: Iterable[Question], *, max_concurrency: i
     if not pending:
         return answers
     total = len(pending)
+    # Finished futures arrive on a queue (one callback each): waiting on the whole set of pending
+    # futures for every answer would cost time in the square of the number of questions.
+    finished: SimpleQueue[Future[Answer]] = SimpleQueue()
     with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="sync") as pool:
-        futures = {pool.submit(_ask, jira, q): q for q in pending}
+        futures: dict[Future[Answer], Question] = {}
+
+        def submit(question: Question) -> None:
+            future = pool.submit(_ask, jira, question)
+            futures[future] = question
+            future.add_done_callback(finished.put)
+
         try:
-            while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    question = futures.pop(future)
-                    answers[question] = future.result()
-                    for more in (follow_up(question, answers[question]) if follow_up else ()):
-                        futures[pool.submit(_ask, jira, more)] = more
-                        total += 1
-                    if progress:
-                        progress(len(answers), total)
+            for question in pending:
+                submit(question)
+            while len(answers) < total:
+                future = finished.get()
+                question = futures.pop(future)
+                answers[question] = future.result()
+                for more in (follow_up(question, answers[question]) if follow_up else ()):
+                    submit(more)
+                    total += 1
+                if progress:
+                    progress(len(answers), total)
         except JiraAuthError:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -401,14 +412,16 @@ def run_sync(catalog: Catalog, store: Store, jira: SyncJira, *, max_concurrency:
         first = [q for q in plan.questions if q not in stood]
         first += [q for known, answer in stood.items() for q in follow_up(known, answer)]
         # The scopes' totals not needed to decide (all of them on a first sync) ride along.
-        totals = [q for q in probe.pending_totals if q not in first] if probe else []
+        asking = set(first)
+        totals = [q for q in probe.pending_totals if q not in asking] if probe else []
         asked = ask_all(jira, [*first, *totals], max_concurrency=max_concurrency, progress=progress,
                         follow_up=follow_up)
         if probe:
             probe.record_totals(asked)
-        answers = {q: a for q, a in {**asked, **stood}.items() if q in plan.questions}
+        planned = set(plan.questions)
+        answers = {q: a for q, a in {**asked, **stood}.items() if q in planned}
         more = {q: a for q, a in {**asked, **stood_extra}.items()
-                if q.kind == "epic_progress" and q not in plan.questions}
+                if q.kind == "epic_progress" and q not in planned}
         report.answers_stood = len(stood) + len(stood_extra)
         asked_progress = {q.keys[0]: a for q, a in {**answers, **more}.items() if q.kind == "epic_progress"}
 

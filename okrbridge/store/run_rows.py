@@ -355,7 +355,13 @@ def _write_initiatives(
     epics_by_kr: dict[str, set[str]] = {kr_id: set() for kr_id in resolved_kr_ids}
     for i in initiatives:
         epics_by_kr.setdefault(i.kr_id, set()).add(i.epic_key)
+    # Only KRs with an epic still listed can lose one: one query finds them, instead of an UPDATE
+    # per KR of a large catalog whose KRs mostly have no initiatives at all.
+    still_listed = and_(table.c.kr_id.in_(list(epics_by_kr)), table.c.removed_at.is_(None))
+    listed = set(session.execute(select_columns(table.c.kr_id).where(still_listed).distinct()).scalars())
     for kr_id, epic_keys in sorted(epics_by_kr.items()):
+        if kr_id not in listed:
+            continue
         session.execute(
             update(table)
             .where(
