@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(r"""
     \s*(?:
@@ -262,8 +263,11 @@ class _Reader:
                 self.operand()
 
 
+@lru_cache(maxsize=65_536)
 def jql_scope(jql: str) -> JqlScope:
-    """What the answer to `jql` can depend on; see the module docstring. Never raises."""
+    """What the answer to `jql` can depend on; see the module docstring. Never raises.
+
+    Cached: a daemon asks about the same few thousand JQLs every sync."""
     try:
         tokens = _tokens(jql)
         if not tokens:
