@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -26,6 +27,14 @@ THIRD_KR = f"""
 """
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write `path` whole at once, as an editor saving through a temporary file does: the daemon
+    reading between a truncate and a write would see an empty file, which is another edit."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def test_okrs_edits_reach_the_next_jobs_and_a_broken_edit_keeps_the_last_good_catalog(
         tmp_path: Path, sandbox: SandboxServer, start_daemon: type[DaemonProcess]) -> None:
     url = f"sqlite:///{tmp_path / 'okrbridge.db'}"
@@ -33,12 +42,11 @@ def test_okrs_edits_reach_the_next_jobs_and_a_broken_edit_keeps_the_last_good_ca
     daemon = start_daemon(config, tmp_path / "daemon.log")
     daemon.wait_for(r"job=sync outcome=succeeded .*synced=2 ")
 
-    (tmp_path / "okrs.toml").write_text(two_kr_okrs() + THIRD_KR, encoding="utf-8")
+    _replace(tmp_path / "okrs.toml", two_kr_okrs() + THIRD_KR)
     daemon.wait_for(r"event=catalog_reloaded .*added=ENG-9.3 ")
     daemon.wait_for(r"job=sync outcome=succeeded .*synced=3 ")
 
-    (tmp_path / "okrs.toml").write_text(two_kr_okrs() + THIRD_KR.replace('"increase"', '"sideways"'),
-                                        encoding="utf-8")
+    _replace(tmp_path / "okrs.toml", two_kr_okrs() + THIRD_KR.replace('"increase"', '"sideways"'))
     [invalid] = daemon.wait_for(r"event=catalog_invalid")
     assert "okrs.toml" in invalid and "sideways" in invalid
     synced_after = len(daemon.wait_for(r"job=sync outcome=succeeded .*synced=3 "))
