@@ -5,17 +5,21 @@ Loading never stops at the first problem: TOML shape and types are checked with 
 needs, ids, parents, KPI references, cycles) is checked by hand, and finally the OKRs are linted (see
 lint.py). Each `Problem` names the file, the line, the objective/KR/KPI id and the field. tomllib
 gives no positions, so tomlpos.py reads the (already valid) source text once to find the line of
-every table and key. The file format is documented in docs/okrs-format.md.
+every table and key — only when a problem has to be placed: a clean 10,000-KR file is not scanned,
+and its lint warnings are worked out only when someone asks for them (`LoadedCatalog.warnings`).
+The file format is documented in docs/okrs-format.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,8 +48,8 @@ from okrbridge.safe_text import describe, unsafe_character
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
 from okrbridge.tomlread import TomlFileError, read_toml_text
 
-__all__ = ["CatalogError", "Checkin", "LoadedCatalog", "Problem", "bundled_sample", "check_catalog_file",
-           "load_catalog", "load_checkins"]
+__all__ = ["CatalogError", "CatalogText", "Checkin", "LoadedCatalog", "Problem", "bundled_sample",
+           "check_catalog_file", "load_catalog", "load_checkins", "read_catalog_text"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -63,10 +67,21 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedCatalog:
-    """A validated catalog, the calendar its cycles are read with, and the warnings found on the way."""
+    """A validated catalog, the calendar its cycles are read with, and the warnings found on the way.
+
+    `digest` is the SHA-256 of the file's bytes (None for a catalog built some other way): the store
+    keeps it beside the catalog it records, so an unchanged file is not recorded again.
+    `find_warnings` works the lint warnings out, on the first read of `warnings`.
+    """
 
     catalog: Catalog
-    warnings: list[Problem] = field(default_factory=list)
+    find_warnings: Callable[[], list[Problem]] = list
+    digest: str | None = None
+
+    @cached_property
+    def warnings(self) -> list[Problem]:
+        """The lint warnings, in file order, each placed on its line."""
+        return self.find_warnings()
 
     @property
     def calendar(self) -> FiscalCalendar:
@@ -117,10 +132,26 @@ def _and(words: list[str]) -> str:
 # --------------------------------------------------------------------------- the loader
 
 
+class _Lines:
+    """The positions of one TOML text's keys, scanned on first use (a clean file never needs them)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def positions(self) -> TomlPositions:
+        """Every key's line (see tomlpos.scan)."""
+        return scan(self.text)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of `loc` or of its nearest enclosing entry (see TomlPositions.line_of)."""
+        return self.positions.line_of(loc)
+
+
 class _Reader:
     """Collects problems for one file, placing each on a line."""
 
-    def __init__(self, file: str, positions: TomlPositions) -> None:
+    def __init__(self, file: str, positions: _Lines) -> None:
         self.file = file
         self.positions = positions
         self.problems: list[Problem] = []
@@ -180,7 +211,7 @@ class _Reader:
 class _CatalogReader(_Reader):
     """Turns a parsed okrs.toml into domain objects, checking meaning as well as shape."""
 
-    def __init__(self, file: str, positions: TomlPositions) -> None:
+    def __init__(self, file: str, positions: _Lines) -> None:
         super().__init__(file, positions)
         self.calendar = FiscalCalendar()
         self.ids: list[tuple[str, str, Loc]] = []       # every id, its kind and path, in file order
@@ -415,27 +446,49 @@ class _CatalogReader(_Reader):
 _TOML_AT = re.compile(r"\s*\((?:at line ([0-9]+), column [0-9]+|at end of document)\)$")
 
 
-def _parse(path: Path) -> tuple[dict[str, Any] | None, TomlPositions, list[Problem]]:
-    """The file's TOML, its key positions, and a problem if it cannot be read or parsed."""
+@dataclass(frozen=True)
+class CatalogText:
+    """The text of an OKR file as read once, and the SHA-256 of its bytes."""
+
+    path: Path
+    text: str
+    digest: str
+
+
+def read_catalog_text(path: Path) -> CatalogText:
+    """The file's text and content hash; CatalogError (one problem) when it cannot be read as TOML text."""
     file = str(path)
     try:
         text = read_toml_text(path, max_bytes=MAX_FILE_BYTES)
     except FileNotFoundError as error:
-        return None, TomlPositions(), [Problem("error", file, None, None, None,
-                                               f"cannot read the file: {error.strerror}")]
+        raise CatalogError([Problem("error", file, None, None, None,
+                                    f"cannot read the file: {error.strerror}")]) from error
     except TomlFileError as error:
-        return None, TomlPositions(), [Problem("error", file, error.line, None, None, error.message)]
-    positions = scan(text)
+        raise CatalogError([Problem("error", file, error.line, None, None, error.message)]) from error
+    # The bytes read decode to `text` and encode back to exactly those bytes (UTF-8 is checked).
+    return CatalogText(path, text, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def _parse(path: Path,
+           given: CatalogText | None = None) -> tuple[dict[str, Any] | None, _Lines, list[Problem]]:
+    """The file's TOML, its key positions (scanned on use), and a problem if it cannot be read or parsed."""
+    file = str(path)
+    try:
+        text = (given or read_catalog_text(path)).text
+    except CatalogError as error:
+        return None, _Lines(""), error.problems
+    positions = _Lines(text)
     try:
         return tomllib.loads(text), positions, []
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = _TOML_AT.search(message)
         line = int(match[1]) if match and match[1] else text.count("\n") + 1
-        if positions.redefined and "overwrite" in message:
+        found = positions.positions
+        if found.redefined and "overwrite" in message:
             # tomllib places a duplicated key at the end of the document; the scanner knows where it is
-            loc, line = positions.redefined[0]
-            message = f"{dotted(loc)} is defined twice (first at line {positions.lines[loc]})"
+            loc, line = found.redefined[0]
+            message = f"{dotted(loc)} is defined twice (first at line {found.lines[loc]})"
         elif match:
             message = message[:match.start()]
         return None, positions, [Problem("error", file, line, None, None, f"invalid TOML: {message}")]
@@ -446,27 +499,35 @@ def _by_line(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 
-def _read_catalog(path: Path) -> tuple[LoadedCatalog | None, list[Problem]]:
-    """The catalog (None when there are errors) and every problem, errors and warnings."""
-    data, positions, problems = _parse(path)
+def _read_catalog(path: Path, given: CatalogText | None = None) -> tuple[LoadedCatalog | None, list[Problem]]:
+    """The catalog (None when there are errors) and every error; with no error, the problems are
+    left to `LoadedCatalog.warnings`, which lints the catalog on first use."""
+    data, positions, problems = _parse(path, given)
     if data is None:
         return None, problems
     reader = _CatalogReader(str(path), positions)
     catalog = reader.read(data)
     if reader.errors:
         return None, _by_line(reader.problems)
-    for warning in lint(catalog):
-        at = reader.where.get(warning.subject or "", ())
-        loc = tuple(warning.field.split(".")) if warning.field else ()
-        line = positions.line_of((*at, *loc)) if at else None
-        reader.problems.append(replace(warning, file=str(path), line=line))
-    warnings = _by_line(reader.problems)
-    return LoadedCatalog(catalog, warnings), warnings
+
+    def warnings() -> list[Problem]:
+        """The reader's warnings and the lint warnings, each placed on its line, in file order."""
+        found = list(reader.problems)
+        for warning in lint(catalog):
+            at = reader.where.get(warning.subject or "", ())
+            loc = tuple(warning.field.split(".")) if warning.field else ()
+            line = positions.line_of((*at, *loc)) if at else None
+            found.append(replace(warning, file=str(path), line=line))
+        return _by_line(found)
+
+    digest = given.digest if given is not None else hashlib.sha256(positions.text.encode("utf-8")).hexdigest()
+    return LoadedCatalog(catalog, warnings, digest), []
 
 
-def load_catalog(path: Path) -> LoadedCatalog:
-    """Load and validate an okrs.toml; raises CatalogError listing every error found."""
-    loaded, problems = _read_catalog(path)
+def load_catalog(path: Path, text: CatalogText | None = None) -> LoadedCatalog:
+    """Load and validate an okrs.toml (or its `text` as already read); raises CatalogError listing
+    every error found."""
+    loaded, problems = _read_catalog(path, text)
     if loaded is None:
         raise CatalogError([p for p in problems if p.is_error])
     return loaded
@@ -478,7 +539,8 @@ def check_catalog_file(path: Path) -> list[Problem]:
     Lint warnings are only computed once the file has no errors: they judge a catalog, and a
     half-loaded one would give misleading advice.
     """
-    return _read_catalog(path)[1]
+    loaded, problems = _read_catalog(path)
+    return loaded.warnings if loaded is not None else problems
 
 
 def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:

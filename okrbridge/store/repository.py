@@ -153,13 +153,18 @@ class Store:
 
     # -- catalog ----------------------------------------------------------------------------
 
-    def sync_catalog(self, catalog: Catalog, now: datetime | None = None) -> CatalogChanges:
+    def sync_catalog(self, catalog: Catalog, now: datetime | None = None, *,
+                     digest: str | None = None) -> CatalogChanges:
         """Make the catalog tables match `catalog`: add, update changed, archive missing, restore.
 
         Items are matched by id and compared by content hash, so an unchanged item is not
         rewritten. Items missing from the catalog are archived, never deleted (their snapshots
         keep an owner); an archived item that reappears is restored. Concurrent loads are
         serialised. Raises CatalogConflict for ids the store cannot key unambiguously.
+
+        `digest` is the content hash of the okrs.toml `catalog` was loaded from: it is kept with
+        the catalog in the same transaction (see `catalog_digest`, `recorded_catalog`). Without
+        one, the fingerprint is removed: the tables no longer hold any file's catalog.
         """
         when = _as_utc(now, "now") if now is not None else _utcnow()
         catalog_rows.check_catalog_ids(catalog)
@@ -171,7 +176,22 @@ class Store:
             catalog_rows.apply_catalog(session, ObjectiveRow, "objective", objectives, when, log)
             catalog_rows.apply_catalog(session, KeyResultRow, "kr", key_results, when, log)
             catalog_rows.apply_catalog(session, KpiRow, "kpi", kpis, when, log)
+            catalog_rows.save_fingerprint(session, catalog, digest, when)
         return log.result()
+
+    def catalog_digest(self) -> str | None:
+        """The content hash of the okrs.toml last recorded (`sync_catalog(digest=...)`), or None."""
+        with self.session() as session:
+            return catalog_rows.recorded_digest(session)
+
+    def recorded_catalog(self, digest: str) -> Catalog | None:
+        """The catalog last recorded, if it was loaded from a file with content hash `digest`.
+
+        None when another file (or none) was recorded last, or by an okrbridge that kept the
+        catalog in another shape: the caller then parses the file.
+        """
+        with self.session() as session:
+            return catalog_rows.recorded_catalog(session, digest)
 
     # -- manual check-ins -------------------------------------------------------------------
 

@@ -248,6 +248,24 @@ class LeaderLeaseRow(StoreModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class CatalogFingerprintRow(StoreModel, table=True):
+    """The okrs.toml last recorded in the catalog tables: its content hash and the catalog it held.
+
+    One row (id 1). A command that records the catalog first compares the file's hash with
+    `digest` and records nothing when they match; a read-only command whose file matches takes
+    the validated catalog from `catalog` instead of parsing the file again (see
+    `Store.recorded_catalog`). Recording a catalog with no file behind it (a test, the bench)
+    removes the row, so no later command can mistake the tables for a file's.
+    """
+
+    __tablename__ = "catalog_fingerprint"
+
+    id: int = Field(primary_key=True)
+    digest: str
+    catalog: dict[str, Any] = Field(sa_type=JSON)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class PublishRecordRow(StoreModel, table=True):
     """What okrbridge last wrote to one Confluence page, keyed by the page's stable key.
 

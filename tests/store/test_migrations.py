@@ -18,7 +18,7 @@ from okrbridge.store.engine import MIGRATIONS_DIR, alembic_config
 from okrbridge.store.tables import StoreModel
 
 STORE_TABLES = {"objective", "key_result", "kpi", "snapshot", "sync_run", "subject_state", "initiative",
-                "leader_lease", "publish_record"}
+                "leader_lease", "publish_record", "catalog_fingerprint"}
 
 
 def head_revision() -> str:

@@ -1,0 +1,41 @@
+"""The catalog fingerprint: the content hash of the okrs.toml last recorded, and its catalog.
+
+Revision ID: 0008_catalog_fingerprint
+Revises: 0005_change_only_history
+Create Date: 2026-12-01
+
+Recording the catalog compares every objective, key result and KPI with its row; at 10,000 key
+results that costs seconds on every sync and check-in although the file rarely changes. With the
+file's hash stored beside the tables, an unchanged file costs one hash and one SELECT, and a
+read-only command takes the validated catalog from the row instead of parsing the file. The table
+starts empty: the next command that records fills it. Plain SQLAlchemy types, like every revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008_catalog_fingerprint"
+down_revision: str | Sequence[str] | None = "0005_change_only_history"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Create the catalog_fingerprint table (empty)."""
+    op.create_table(
+        "catalog_fingerprint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(), nullable=False),
+        sa.Column("catalog", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_fingerprint")),
+    )
+
+
+def downgrade() -> None:
+    """Drop the catalog_fingerprint table."""
+    op.drop_table("catalog_fingerprint")
