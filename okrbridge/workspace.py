@@ -40,11 +40,11 @@ from okrbridge.catalog import (
 )
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, KeyResult, Kpi, Reading, SourceKind, checked_value
+from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
 from okrbridge.page_spec import PageSpec
-from okrbridge.report import PeriodReport, grade_period, reading_window_start
+from okrbridge.report import PeriodReport, grade_period, graded_observations, reading_window_start
 from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import (
@@ -246,17 +246,19 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
     return calendar.parse(cycle) if cycle else calendar.period_of(PeriodKind.YEAR, at)
 
 
-def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
-    """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
-    since = reading_window_start(ws.catalog, period, now)
-    return ws.store.readings(until=period.ends_at, since=since)
-
-
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
-    """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
-    readings = _period_readings(ws, period, now)
+    """Grades for `period` (and, when `nested`, for each quarter and month inside it).
+
+    The store is read once for all the periods: every subject's valued observations since the
+    earliest cycle graded, as compact series, and then only the explanations of the readings the
+    grades show (in a few batched statements).
+    """
+    since = reading_window_start(ws.catalog, period, now)
+    subjects = [kr.id for kr in ws.catalog.key_results()] + [kpi.id for kpi in ws.catalog.kpis]
+    series, details = ws.store.series(subjects, until=period.ends_at, since=since)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands,
+    details.prefetch(graded_observations(ws.catalog, series, periods, now=now))
+    return [grade_period(ws.catalog, series, p, now=now, bands=ws.bands,
                          pace_tolerance=ws.settings.grading.pace_tolerance)
             for p in periods]
 

@@ -30,7 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
-from okrbridge.store import catalog_rows, convert, history_rows, run_rows
+from okrbridge.series import Series
+from okrbridge.store import catalog_rows, convert, history_rows, run_rows, series_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -56,6 +57,7 @@ from okrbridge.store.records import (
     UnknownRun,
     UnknownSubject,
 )
+from okrbridge.store.series_rows import DetailBook
 from okrbridge.store.tables import (
     InitiativeRow,
     KeyResultRow,
@@ -430,6 +432,21 @@ class Store:
                 )
             )
         return result
+
+    def series(self, subject_ids: Iterable[str], until: datetime | None = None, *,
+               since: datetime | None = None) -> tuple[dict[str, Series], DetailBook]:
+        """The valued observations of each of `subject_ids` as a `Series` (subjects with none are
+        left out), read as `readings` reads them (the observations from `since` on, the last value
+        before it, none at or after `until`) in five narrow columns; explanations are read through
+        the returned book, by id, only for the observations a grade uses (`DetailBook.prefetch`
+        reads a report's in a few statements).
+        """
+        return series_rows.read_series(
+            self.engine,
+            list(dict.fromkeys(subject_ids)),
+            _as_utc(since, "since") if since is not None else None,
+            _as_utc(until, "until") if until is not None else None,
+        )
 
     def history(self, subject_id: str) -> list[Snapshot]:
         """Every snapshot of a KR or KPI (archived ones too), oldest first.

@@ -173,10 +173,13 @@ class SnapshotRow(StoreModel, table=True):
     __tablename__ = "snapshot"
     # History and the latest value read "this subject, ordered by time"; as-of reads select the
     # rows still confirmed after a cycle's start (confirmed_at) and, per subject, the last one
-    # confirmed before it (subject_id, confirmed_at).
+    # confirmed before it (subject_id, confirmed_at). `grades` reads each subject's rows since the
+    # cycle's start from the (subject_id, confirmed_at) index, which holds every column it reads,
+    # so a year of rows is read in subject order without touching the wide rows.
     __table_args__ = (
         Index("ix_snapshot_subject_id_taken_at", "subject_id", "taken_at"),
-        Index("ix_snapshot_subject_id_confirmed_at", "subject_id", "confirmed_at"),
+        Index("ix_snapshot_subject_id_confirmed_at_taken_at_value_id",
+              "subject_id", "confirmed_at", "taken_at", "value", "id"),
         Index("ix_snapshot_confirmed_at", "confirmed_at"),
         _kind_check("subject_kind", SubjectKind, "subject_kind"),
     )
