@@ -46,7 +46,13 @@ from okrbridge.domain import (
 from okrbridge.lint import Problem, Severity, lint
 from okrbridge.safe_text import UNSAFE_PATTERN, describe, unsafe_character
 from okrbridge.tomlpos import Loc, TomlPositions, dotted, scan
-from okrbridge.tomlread import TomlFileError, read_toml_text
+from okrbridge.tomlread import (
+    MAX_NESTING,
+    TomlFileError,
+    decode_toml_text,
+    nesting_too_deep,
+    read_regular_bytes,
+)
 
 __all__ = ["CatalogError", "CatalogText", "Checkin", "LoadedCatalog", "Problem", "bundled_sample",
            "check_catalog_file", "load_catalog", "load_checkins", "read_catalog_text"]
@@ -465,17 +471,21 @@ class CatalogText:
 
 
 def read_catalog_text(path: Path) -> CatalogText:
-    """The file's text and content hash; CatalogError (one problem) when it cannot be read as TOML text."""
+    """The file's text and content hash; CatalogError (one problem) when it cannot be read as text.
+
+    Only the bytes are read, decoded and hashed: nothing is parsed (`load_catalog` does that, after
+    checking the nesting tomllib could not survive), so an unchanged file costs one hash.
+    """
     file = str(path)
     try:
-        text = read_toml_text(path, max_bytes=MAX_FILE_BYTES)
+        data = read_regular_bytes(path, max_bytes=MAX_FILE_BYTES)
+        text = decode_toml_text(data)
     except FileNotFoundError as error:
         raise CatalogError([Problem("error", file, None, None, None,
                                     f"cannot read the file: {error.strerror}")]) from error
     except TomlFileError as error:
         raise CatalogError([Problem("error", file, error.line, None, None, error.message)]) from error
-    # The bytes read decode to `text` and encode back to exactly those bytes (UTF-8 is checked).
-    return CatalogText(path, text, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return CatalogText(path, text, hashlib.sha256(data).hexdigest())
 
 
 def _parse(path: Path,
@@ -487,6 +497,10 @@ def _parse(path: Path,
     except CatalogError as error:
         return None, _Lines(""), error.problems
     positions = _Lines(text)
+    deep = nesting_too_deep(text, MAX_NESTING)
+    if deep is not None:
+        return None, positions, [Problem("error", file, deep, None, None,
+                                         f"arrays or inline tables nest more than {MAX_NESTING} levels deep")]
     try:
         return tomllib.loads(text), positions, []
     except tomllib.TOMLDecodeError as error:

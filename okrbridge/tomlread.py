@@ -14,7 +14,8 @@ import re
 import stat
 from pathlib import Path
 
-__all__ = ["MAX_NESTING", "TomlFileError", "nesting_too_deep", "read_regular_bytes", "read_toml_text"]
+__all__ = ["MAX_NESTING", "TomlFileError", "decode_toml_text", "nesting_too_deep", "read_regular_bytes",
+           "read_toml_text"]
 
 MAX_NESTING = 32
 """How deep arrays and inline tables may nest (an OKR or config file needs three or four levels)."""
@@ -37,16 +38,20 @@ def read_toml_text(path: Path, *, max_bytes: int) -> str:
 
     FileNotFoundError passes through, so a caller can say "no such file" in its own words.
     """
-    data = read_regular_bytes(path, max_bytes=max_bytes)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise TomlFileError(f"cannot read the file: it is not UTF-8 text ({error.reason} at byte "
-                            f"{error.start})") from error
+    text = decode_toml_text(read_regular_bytes(path, max_bytes=max_bytes))
     line = nesting_too_deep(text, MAX_NESTING)
     if line is not None:
         raise TomlFileError(f"arrays or inline tables nest more than {MAX_NESTING} levels deep", line)
     return text
+
+
+def decode_toml_text(data: bytes) -> str:
+    """The UTF-8 text of a file's bytes; TomlFileError naming the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TomlFileError(f"cannot read the file: it is not UTF-8 text ({error.reason} at byte "
+                            f"{error.start})") from error
 
 
 def read_regular_bytes(path: Path, *, max_bytes: int) -> bytes:

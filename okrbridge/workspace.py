@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from okrbridge.audiences import Audience, resolve_audiences
 from okrbridge.catalog import (
     CatalogText,
     Checkin,
@@ -43,10 +42,8 @@ from okrbridge.cycles import Period, PeriodKind, user_instant
 from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
-from okrbridge.page_spec import PageSpec
 from okrbridge.report import PeriodReport, grade_period, graded_observations, reading_window_start
 from okrbridge.safe_text import describe, printable, unsafe_character
-from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import (
     CatalogChanges,
     Initiative,
@@ -57,14 +54,17 @@ from okrbridge.store import (
     last_value_times,
     mark_silence,
 )
-from okrbridge.views import ViewData
 
 if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
     from connectors.confluence import ConfluenceConnection
     from connectors.jira import JiraConnection
+    from okrbridge.audiences import Audience
+    from okrbridge.page_spec import PageSpec
     from okrbridge.publish import PageOperations, PublishReport
     from okrbridge.publish import Progress as PublishProgress
+    from okrbridge.staleness import SilenceVerdict
     from okrbridge.sync import Progress, SyncReport
+    from okrbridge.views import ViewData
 
 Mode = Literal["read", "record"]
 """How a workspace is opened: "read" writes nothing; "record" migrates and records the catalog."""
@@ -362,6 +362,8 @@ def sync_summary(report: SyncReport) -> str:
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
     """The configured `[[audience]]` entries, or the defaults made from the catalog."""
+    from okrbridge.audiences import resolve_audiences  # views and pages only: grades never load them
+
     return resolve_audiences(ws.settings.audiences(), ws.catalog)
 
 
@@ -388,6 +390,8 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
     for item in ws.store.all_initiatives() if ids is None else ws.store.initiatives_of(ids) if ids else []:
         initiatives.setdefault(item.kr_id, []).append(item)
     states = ws.store.subject_states(ids) if ids != [] else {}
+    from okrbridge.views import ViewData  # loaded by the commands that render views, not by grades
+
     return ViewData(catalog, report, readings, initiatives, states)
 
 
@@ -413,11 +417,13 @@ def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[Silenc
         confirmed = state.last_success_at
         if confirmed is not None and (subject_id not in last or confirmed > last[subject_id]):
             last[subject_id] = confirmed
+    from okrbridge.staleness import find_silence
+
     verdict = find_silence(ws.catalog, ws.loaded.calendar, last, moment, ws.settings.scheduler.stale_after)
     return verdict, mark_silence(ws.store, verdict.silent, verdict.heard)
 
 
-Renderer = Callable[["Workspace", str | None], Sequence[PageSpec]]
+Renderer = Callable[["Workspace", str | None], Sequence["PageSpec"]]
 """Renders the status pages of a workspace (for one period, or all when None)."""
 
 

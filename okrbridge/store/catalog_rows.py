@@ -11,6 +11,7 @@ tables what an id names.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -180,10 +181,20 @@ def recorded_digest(session: Session) -> str | None:
 
 
 def recorded_catalog(session: Session, digest: str) -> Catalog | None:
-    """The catalog recorded with `digest`, or None when the fingerprint names another file."""
-    row = session.exec(select(CatalogFingerprintRow.catalog)
-                       .where(col(CatalogFingerprintRow.digest) == digest)).first()
-    return definitions.catalog_from_data(row) if row is not None else None
+    """The catalog recorded with `digest`, or None when the fingerprint names another file.
+
+    The cyclic garbage collector is paused while the JSON is decoded and the catalog built: tens of
+    thousands of small containers that all survive would only make it scan them again and again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        row = session.exec(select(CatalogFingerprintRow.catalog)
+                           .where(col(CatalogFingerprintRow.digest) == digest)).first()
+        return definitions.catalog_from_data(row) if row is not None else None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Subject:

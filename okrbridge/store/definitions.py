@@ -86,18 +86,28 @@ def catalog_data(catalog: Catalog) -> dict[str, Any]:
     }
 
 
+def _members(enum: type[Enum]) -> dict[Any, Any]:
+    """An enum's members by value: a dict lookup, where calling the enum costs microseconds each
+    (a 10,000-KR catalog names some 40,000 of them)."""
+    return {member.value: member for member in enum}
+
+
+_SOURCE_KINDS, _AGGREGATES = _members(SourceKind), _members(Aggregate)
+_MEASURE_KINDS, _DIRECTIONS, _LEVELS = _members(MeasureKind), _members(Direction), _members(Level)
+
+
 def _source(data: dict[str, Any]) -> Source:
     """A Source from its data."""
-    return Source(kind=SourceKind(data["kind"]), jql=data["jql"], numerator=data["numerator"],
-                  denominator=data["denominator"], field=data["field"], agg=Aggregate(data["agg"]),
+    return Source(kind=_SOURCE_KINDS[data["kind"]], jql=data["jql"], numerator=data["numerator"],
+                  denominator=data["denominator"], field=data["field"], agg=_AGGREGATES[data["agg"]],
                   kpi=data["kpi"], issue=data["issue"])
 
 
 def _key_result(data: dict[str, Any]) -> KeyResult:
     """A KeyResult from its data."""
     m, i = data["measure"], data["initiatives"]
-    measure = Measure(kind=MeasureKind(m["kind"]), start=m["start"], target=m["target"], low=m["low"],
-                      high=m["high"], baseline=m["baseline"], better=Direction(m["better"]),
+    measure = Measure(kind=_MEASURE_KINDS[m["kind"]], start=m["start"], target=m["target"], low=m["low"],
+                      high=m["high"], baseline=m["baseline"], better=_DIRECTIONS[m["better"]],
                       partial_credit=m["partial_credit"])
     return KeyResult(id=data["id"], title=data["title"], measure=measure, objective_id=data["objective_id"],
                      owner=data["owner"], weight=data["weight"], unit=data["unit"],
@@ -111,12 +121,12 @@ def catalog_from_data(data: Any) -> Catalog | None:
         return None
     try:
         objectives = tuple(
-            Objective(id=o["id"], title=o["title"], cycle=o["cycle"], level=Level(o["level"]), team=o["team"],
-                      owner=o["owner"], parent=o["parent"], visible_to=tuple(o["visible_to"]),
+            Objective(id=o["id"], title=o["title"], cycle=o["cycle"], level=_LEVELS[o["level"]],
+                      team=o["team"], owner=o["owner"], parent=o["parent"], visible_to=tuple(o["visible_to"]),
                       key_results=tuple(_key_result(kr) for kr in o["key_results"]))
             for o in data["objectives"])
         kpis = tuple(
-            Kpi(id=k["id"], name=k["name"], direction=Direction(k["direction"]), unit=k["unit"],
+            Kpi(id=k["id"], name=k["name"], direction=_DIRECTIONS[k["direction"]], unit=k["unit"],
                 baseline=k["baseline"], target=k["target"], source=_source(k["source"]), team=k["team"],
                 owner=k["owner"], visible_to=tuple(k["visible_to"]))
             for k in data["kpis"])
