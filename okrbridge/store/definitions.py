@@ -73,7 +73,9 @@ def content_hash(definition: dict[str, Any]) -> str:
 
 
 CATALOG_DATA_VERSION = 1
-"""The shape `catalog_data` writes; a stored catalog of another shape is never read back."""
+"""The shape `catalog_data` writes; a stored catalog of another shape is never read back. Bump it
+when the catalog's shape or the loader's rules change: a file recorded by an older okrbridge is
+then parsed, and so validated, again by the next command instead of being taken from the store."""
 
 
 def catalog_data(catalog: Catalog) -> dict[str, Any]:
