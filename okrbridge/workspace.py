@@ -24,7 +24,7 @@ catalog's current measure (`grading.score_of`), for grades, history and remote l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -247,7 +247,13 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
 
 
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
-    """Grades for `period` (and, when `nested`, for each quarter and month inside it).
+    """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
+    return list(iter_grades(ws, period, now=now, nested=nested))
+
+
+def iter_grades(ws: Workspace, period: Period, *, now: datetime,
+                nested: bool = False) -> Iterator[PeriodReport]:
+    """`grades`, one report at a time (a caller that writes each out holds one report, not seventeen).
 
     The store is read once for all the periods: every subject's valued observations since the
     earliest cycle graded, as compact series, and then only the explanations of the readings the
@@ -258,9 +264,9 @@ def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False
     series, details = ws.store.series(subjects, until=period.ends_at, since=since)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     details.prefetch(graded_observations(ws.catalog, series, periods, now=now))
-    return [grade_period(ws.catalog, series, p, now=now, bands=ws.bands,
-                         pace_tolerance=ws.settings.grading.pace_tolerance)
-            for p in periods]
+    for each in periods:
+        yield grade_period(ws.catalog, series, each, now=now, bands=ws.bands,
+                           pace_tolerance=ws.settings.grading.pace_tolerance)
 
 
 def jira_connection(settings: Settings) -> JiraConnection:
