@@ -25,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from okrbridge.catalog import load_catalog
 from okrbridge.store import Store
+from okrbridge.workspace import record_catalog
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 KRS_PER_OBJECTIVE = 5
@@ -62,13 +64,16 @@ def _changes(rng: random.Random, hours: int, change: float) -> Iterator[tuple[in
 
 
 def generate(directory: Path, krs: int, hours: int, change: float, seed: int = 1) -> dict[str, Any]:
-    """Write okrs.toml, a config and a migrated SQLite store holding the simulated history."""
+    """Write okrs.toml, a config and a migrated SQLite store holding the catalog and the simulated history."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "okrs.toml").write_text(okrs_toml(krs))
     database = directory / "okrbridge.db"
     (directory / "okrbridge.toml").write_text(f'okrs = "okrs.toml"\ndatabase_url = "sqlite:///{database}"\n')
     store = Store(f"sqlite:///{database}")
     store.migrate()
+    # Recorded as the first sync would record it, fingerprint included: read-only commands then take
+    # the catalog from the store instead of parsing the 10,000-KR file (see workspace.open_workspace).
+    record_catalog(store, load_catalog(directory / "okrs.toml"), YEAR_START)
     store.close()
     started = time.perf_counter()
     times = [(YEAR_START + timedelta(hours=h)).strftime(_SQLITE_TIME) for h in range(hours)]

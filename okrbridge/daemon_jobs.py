@@ -20,7 +20,7 @@ from okrbridge.leadership import owner_id
 from okrbridge.owner_notices import NOTIFY_EPIC_COMMENT, EpicCommenter, tell_silent_owners
 from okrbridge.store.compaction import compact
 from okrbridge.tomlread import TomlFileError, read_regular_bytes
-from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish
+from okrbridge.workspace import Workspace, check_silence, confluence_connection, publish, record_catalog
 from okrbridge.workspace import sync as sync_workspace
 
 log = logging.getLogger("okrbridge.daemon")
@@ -138,11 +138,12 @@ class CatalogKeeper:
                       ws.settings.okrs, problems)
             self._broken = True
             return
-        changes = ws.store.sync_catalog(loaded.catalog, datetime.now(UTC))
+        changes = record_catalog(ws.store, loaded, datetime.now(UTC))
         ws.loaded = loaded
         self._recorded = True
         if changed:
-            listed = {what: ",".join(changes.ids(what)) or "-" for what in _CHANGE_KINDS}
+            # None: another process recorded this very file already, so there is nothing to list
+            listed = {what: (",".join(changes.ids(what)) if changes else "") or "-" for what in _CHANGE_KINDS}
             log.info("event=catalog_reloaded file=%s%s %s", ws.settings.okrs,
                      " valid_again=yes" if self._broken else "",
                      " ".join(f"{what}={ids}" for what, ids in listed.items()))

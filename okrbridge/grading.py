@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from itertools import repeat
+from operator import mul, sub, truediv
 
 from okrbridge.cycles import as_utc
 from okrbridge.domain import Direction, KeyResult, Kpi, Measure, MeasureKind, Pace, Status
@@ -200,24 +202,44 @@ def forecast(points: Sequence[tuple[datetime, float]], at: datetime) -> float | 
     """
     if len(points) < 2:
         return None
-    ys = [float(v) for _, v in points]
-    if not all(math.isfinite(y) for y in ys):
-        return None
     origin = as_utc(points[0][0])
-    # Seconds from the first point keep the numbers small; centring on the means below keeps the
-    # sums well conditioned even for readings spread over years.
+    # Seconds from the first point keep the numbers small (a timedelta's total_seconds() is its
+    # microseconds divided by a million, exactly as `forecast_micros` divides them).
     xs = [(as_utc(t) - origin).total_seconds() for t, _ in points]
+    return _line_at(xs, [float(v) for _, v in points], (as_utc(at) - origin).total_seconds())
+
+
+def forecast_micros(times: Sequence[int], values: Sequence[float], at: int) -> float | None:
+    """`forecast` of points given as instants in integer microseconds and their values: the same
+    arithmetic, hence the same float, without a datetime per point (see okrbridge.series)."""
+    if len(times) < 2:
+        return None
+    origin = times[0]
+    xs = list(map(truediv, map(sub, times, repeat(origin)), repeat(1_000_000)))
+    return _line_at(xs, list(map(float, values)), (at - origin) / 1_000_000)
+
+
+def _line_at(xs: Sequence[float], ys: Sequence[float], x_at: float) -> float | None:
+    """The least-squares line through (xs, ys) at `x_at` (see `forecast`).
+
+    Written with map() over the operator functions, so the per-point arithmetic runs without a
+    Python frame per point; every operation is the one a loop would do (`pow(d, 2)` is `d ** 2`).
+    """
+    if not all(map(math.isfinite, ys)):
+        return None
     # Values are scaled to at most 1 in magnitude, so sums of values near float's limit (1e308)
     # cannot overflow; the result is scaled back once, and a line that leaves float's range is no forecast.
-    scale = max(abs(y) for y in ys) or 1.0
-    ys = [y / scale for y in ys]
+    scale = max(map(abs, ys)) or 1.0
+    ys = list(map(truediv, ys, repeat(scale)))
+    # Centring on the means keeps the sums well conditioned even for readings spread over years.
     mean_x = math.fsum(xs) / len(xs)
     mean_y = math.fsum(ys) / len(ys)
-    spread = math.fsum((x - mean_x) ** 2 for x in xs)
+    dx = list(map(sub, xs, repeat(mean_x)))
+    spread = math.fsum(map(pow, dx, repeat(2)))
     if spread == 0:
         return None
-    slope = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
-    scaled = mean_y + slope * ((as_utc(at) - origin).total_seconds() - mean_x)
+    slope = math.fsum(map(mul, dx, map(sub, ys, repeat(mean_y)))) / spread
+    scaled = mean_y + slope * (x_at - mean_x)
     if abs(scaled) > 1 and abs(scaled) > sys.float_info.max / scale:
         return None
     return scaled * scale

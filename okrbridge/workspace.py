@@ -6,10 +6,13 @@ is opened in one of two modes:
 
 - `mode="read"` (grades, history, the coming web app's pages): loads `okrs.toml` and checks that the
   database's schema is current, and writes nothing — no migration, no catalog record. A missing or
-  old database is a `SchemaNotReady` error saying to run `okrbridge sync` first.
+  old database is a `SchemaNotReady` error saying to run `okrbridge sync` first. When the file's
+  content hash is the one recorded last, the validated catalog recorded with it is used instead
+  of parsing the file again (at 10,000 key results that parse costs about a second).
 - `mode="record"` (sync, check-in, the daemon's jobs): loads `okrs.toml`, migrates the
   database and records the catalog in it (new ids added, changed ones updated, removed ones
-  archived), so the values written belong to the file as it is now.
+  archived), so the values written belong to the file as it is now — unless the file's content
+  hash is the one recorded last: then the tables already hold it, and nothing is written.
 
 A long-running process (the daemon, the coming web app) opens its workspace once at start-up and shares
 it between requests and jobs: the Store is thread-safe and holds one connection pool. It sees
@@ -21,23 +24,28 @@ catalog's current measure (`grading.score_of`), for grades, history and remote l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from okrbridge.audiences import Audience, resolve_audiences
-from okrbridge.catalog import Checkin, LoadedCatalog, check_catalog_file, load_catalog
+from okrbridge.catalog import (
+    CatalogText,
+    Checkin,
+    LoadedCatalog,
+    check_catalog_file,
+    load_catalog,
+    read_catalog_text,
+)
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
-from okrbridge.domain import Catalog, KeyResult, Kpi, Reading, SourceKind, checked_value
+from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
-from okrbridge.page_spec import PageSpec
-from okrbridge.report import PeriodReport, grade_period, reading_window_start
+from okrbridge.report import PeriodReport, grade_period, graded_observations, reading_window_start
 from okrbridge.safe_text import describe, printable, unsafe_character
-from okrbridge.staleness import SilenceVerdict, find_silence
 from okrbridge.store import (
+    CatalogChanges,
     Initiative,
     SilenceChanges,
     Snapshot,
@@ -46,14 +54,17 @@ from okrbridge.store import (
     last_value_times,
     mark_silence,
 )
-from okrbridge.views import ViewData
 
 if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
     from connectors.confluence import ConfluenceConnection
     from connectors.jira import JiraConnection
+    from okrbridge.audiences import Audience
+    from okrbridge.page_spec import PageSpec
     from okrbridge.publish import PageOperations, PublishReport
     from okrbridge.publish import Progress as PublishProgress
+    from okrbridge.staleness import SilenceVerdict
     from okrbridge.sync import Progress, SyncReport
+    from okrbridge.views import ViewData
 
 Mode = Literal["read", "record"]
 """How a workspace is opened: "read" writes nothing; "record" migrates and records the catalog."""
@@ -105,23 +116,50 @@ def open_workspace(settings: Settings, *, mode: Mode, now: datetime | None = Non
     """Load the catalog (CatalogError on errors) and open the store for `mode` (see the module docstring).
 
     "read" raises SchemaNotReady, naming the command to run, when the database is missing or has
-    another schema; "record" migrates it and records the catalog.
+    another schema; "record" migrates it and records the catalog (when the file changed).
     """
-    loaded = load_catalog(settings.okrs)
     if mode == "read":
+        text = read_catalog_text(settings.okrs)
         store = Store(settings.database_url, create=False)
         try:
-            store.check_schema()
+            try:
+                store.check_schema()
+            except BaseException:
+                load_catalog(settings.okrs, text)  # a broken okrs.toml is named before the database
+                raise
+            loaded = _recorded_or_parsed(store, text)
         except BaseException:
             store.close()
             raise
     elif mode == "record":
+        loaded = load_catalog(settings.okrs)
         store = Store(settings.database_url)
-        store.migrate()
-        store.sync_catalog(loaded.catalog, now or datetime.now(UTC))
+        try:
+            store.migrate()
+            record_catalog(store, loaded, now or datetime.now(UTC))
+        except BaseException:
+            store.close()
+            raise
     else:
         raise ValueError(f"a workspace opens in mode 'read' or 'record', not {mode!r}")
     return Workspace(settings, loaded, store, mode)
+
+
+def _recorded_or_parsed(store: Store, text: CatalogText) -> LoadedCatalog:
+    """The catalog recorded with this file's content hash, or the file parsed when none was."""
+    recorded = store.recorded_catalog(text.digest)
+    if recorded is None:
+        return load_catalog(text.path, text)
+    # The file was valid when recorded; its warnings are found only if someone asks for them.
+    return LoadedCatalog(recorded, lambda: check_catalog_file(text.path), text.digest)
+
+
+def record_catalog(store: Store, loaded: LoadedCatalog, now: datetime) -> CatalogChanges | None:
+    """Record `loaded` in the store's catalog tables unless the file recorded last had its content
+    hash: then nothing is written and None is returned (one hash and one SELECT)."""
+    if loaded.digest is not None and store.catalog_digest() == loaded.digest:
+        return None
+    return store.sync_catalog(loaded.catalog, now, digest=loaded.digest)
 
 
 def validate(settings: Settings) -> list[Problem]:
@@ -208,19 +246,27 @@ def resolve_period(ws: Workspace, cycle: str | None, at: datetime) -> Period:
     return calendar.parse(cycle) if cycle else calendar.period_of(PeriodKind.YEAR, at)
 
 
-def _period_readings(ws: Workspace, period: Period, now: datetime) -> dict[str, list[Reading]]:
-    """The readings any grade of `period` (or of a period inside it) as of `now` can use, in one read."""
-    since = reading_window_start(ws.catalog, period, now)
-    return ws.store.readings(until=period.ends_at, since=since)
-
-
 def grades(ws: Workspace, period: Period, *, now: datetime, nested: bool = False) -> list[PeriodReport]:
     """Grades for `period` (and, when `nested`, for each quarter and month inside it)."""
-    readings = _period_readings(ws, period, now)
+    return list(iter_grades(ws, period, now=now, nested=nested))
+
+
+def iter_grades(ws: Workspace, period: Period, *, now: datetime,
+                nested: bool = False) -> Iterator[PeriodReport]:
+    """`grades`, one report at a time (a caller that writes each out holds one report, not seventeen).
+
+    The store is read once for all the periods: every subject's valued observations since the
+    earliest cycle graded, as compact series, and then only the explanations of the readings the
+    grades show (in a few batched statements).
+    """
+    since = reading_window_start(ws.catalog, period, now)
+    subjects = [kr.id for kr in ws.catalog.key_results()] + [kpi.id for kpi in ws.catalog.kpis]
+    series, details = ws.store.series(subjects, until=period.ends_at, since=since)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    return [grade_period(ws.catalog, readings, p, now=now, bands=ws.bands,
-                         pace_tolerance=ws.settings.grading.pace_tolerance)
-            for p in periods]
+    details.prefetch(graded_observations(ws.catalog, series, periods, now=now))
+    for each in periods:
+        yield grade_period(ws.catalog, series, each, now=now, bands=ws.bands,
+                           pace_tolerance=ws.settings.grading.pace_tolerance)
 
 
 def jira_connection(settings: Settings) -> JiraConnection:
@@ -332,6 +378,8 @@ def sync_summary(report: SyncReport) -> str:
 
 def audiences(ws: Workspace) -> tuple[Audience, ...]:
     """The configured `[[audience]]` entries, or the defaults made from the catalog."""
+    from okrbridge.audiences import resolve_audiences  # views and pages only: grades never load them
+
     return resolve_audiences(ws.settings.audiences(), ws.catalog)
 
 
@@ -358,6 +406,8 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
     for item in ws.store.all_initiatives() if ids is None else ws.store.initiatives_of(ids) if ids else []:
         initiatives.setdefault(item.kr_id, []).append(item)
     states = ws.store.subject_states(ids) if ids != [] else {}
+    from okrbridge.views import ViewData  # loaded by the commands that render views, not by grades
+
     return ViewData(catalog, report, readings, initiatives, states)
 
 
@@ -383,11 +433,13 @@ def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[Silenc
         confirmed = state.last_success_at
         if confirmed is not None and (subject_id not in last or confirmed > last[subject_id]):
             last[subject_id] = confirmed
+    from okrbridge.staleness import find_silence
+
     verdict = find_silence(ws.catalog, ws.loaded.calendar, last, moment, ws.settings.scheduler.stale_after)
     return verdict, mark_silence(ws.store, verdict.silent, verdict.heard)
 
 
-Renderer = Callable[["Workspace", str | None], Sequence[PageSpec]]
+Renderer = Callable[["Workspace", str | None], Sequence["PageSpec"]]
 """Renders the status pages of a workspace (for one period, or all when None)."""
 
 

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,19 @@ if TYPE_CHECKING:  # imported when used: `--help` and `validate` never load the 
 def emit_json(data: Any) -> None:
     """Print data as indented JSON (dates as ISO-8601)."""
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def emit_json_list(items: Iterable[Any]) -> None:
+    """Print a list as `emit_json` prints it, one item at a time (an item is encoded, written and
+    dropped before the next is made: `grades --nested --json` at 10,000 KRs writes 140 MB)."""
+    first = True
+    for item in items:
+        # json.dumps(list, indent=2) puts each item on new lines indented two more spaces; the
+        # item's own text holds no raw line break other than its indentation (JSON escapes them).
+        text = json.dumps(item, indent=2, default=str, ensure_ascii=False).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 def parse_moment(value: str | None, name: str) -> datetime | None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from okrbridge import textout
-from okrbridge.cli.base import Context, cli, emit_json, parse_moment, pass_context
+from okrbridge.cli.base import Context, cli, emit_json, emit_json_list, parse_moment, pass_context
 from okrbridge.safe_text import printable
 
 # The catalog loader (pydantic) and the workspace (the store, SQLAlchemy) load inside the commands
@@ -88,18 +88,19 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
 @pass_context
 def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
     """Grades per objective and key result for a cycle, from the stored snapshots (writes nothing)."""
-    from okrbridge.workspace import grades as grades_of
-    from okrbridge.workspace import resolve_period
+    from okrbridge.workspace import iter_grades, resolve_period
 
     now = parse_moment(at, "--at") or datetime.now(UTC)
     with obj.workspace("read") as ws:
-        reports = grades_of(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
-    if as_json:
-        data = [r.to_dict() for r in reports]
-        emit_json(data if nested else data[0])
-    else:
-        for report in reports:
-            click.echo(textout.report_text(report))
+        # each report is written as soon as it is graded, so one report is held at a time
+        reports = iter_grades(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
+        if as_json and nested:
+            emit_json_list(report.to_dict() for report in reports)
+        elif as_json:
+            emit_json(next(reports).to_dict())
+        else:
+            for report in reports:
+                click.echo(textout.report_text(report))
 
 
 @cli.command()

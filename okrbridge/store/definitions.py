@@ -3,6 +3,8 @@
 The catalog tables keep each objective, key result and KPI as data (`definition`) so history keeps
 what an archived item meant, and a hash of that data so an unchanged item is not rewritten on every
 load. The hash is over canonical JSON (sorted keys, no whitespace), so it depends only on content.
+The whole catalog is kept as data too, beside the hash of the okrs.toml it came from
+(`catalog_data`, `catalog_from_data`), so a read-only command need not parse an unchanged file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,21 @@ import json
 from enum import Enum
 from typing import Any
 
-from okrbridge.domain import KeyResult, Kpi, Objective
+from okrbridge.cycles import FiscalCalendar
+from okrbridge.domain import (
+    Aggregate,
+    Catalog,
+    Direction,
+    Initiatives,
+    KeyResult,
+    Kpi,
+    Level,
+    Measure,
+    MeasureKind,
+    Objective,
+    Source,
+    SourceKind,
+)
 
 
 def to_data(value: Any) -> Any:
@@ -54,3 +70,69 @@ def content_hash(definition: dict[str, Any]) -> str:
     """SHA-256 of the definition's canonical JSON."""
     canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+CATALOG_DATA_VERSION = 1
+"""The shape `catalog_data` writes; a stored catalog of another shape is never read back. Bump it
+when the catalog's shape or the loader's rules change: a file recorded by an older okrbridge is
+then parsed, and so validated, again by the next command instead of being taken from the store."""
+
+
+def catalog_data(catalog: Catalog) -> dict[str, Any]:
+    """A whole validated catalog as JSON data, its calendar included (see `catalog_from_data`)."""
+    return {
+        "version": CATALOG_DATA_VERSION,
+        "calendar": {"start_month": catalog.calendar.start_month, "named_by": catalog.calendar.named_by},
+        "objectives": [to_data(o) for o in catalog.objectives],
+        "kpis": [to_data(k) for k in catalog.kpis],
+    }
+
+
+def _members(enum: type[Enum]) -> dict[Any, Any]:
+    """An enum's members by value: a dict lookup, where calling the enum costs microseconds each
+    (a 10,000-KR catalog names some 40,000 of them)."""
+    return {member.value: member for member in enum}
+
+
+_SOURCE_KINDS, _AGGREGATES = _members(SourceKind), _members(Aggregate)
+_MEASURE_KINDS, _DIRECTIONS, _LEVELS = _members(MeasureKind), _members(Direction), _members(Level)
+
+
+def _source(data: dict[str, Any]) -> Source:
+    """A Source from its data."""
+    return Source(kind=_SOURCE_KINDS[data["kind"]], jql=data["jql"], numerator=data["numerator"],
+                  denominator=data["denominator"], field=data["field"], agg=_AGGREGATES[data["agg"]],
+                  kpi=data["kpi"], issue=data["issue"])
+
+
+def _key_result(data: dict[str, Any]) -> KeyResult:
+    """A KeyResult from its data."""
+    m, i = data["measure"], data["initiatives"]
+    measure = Measure(kind=_MEASURE_KINDS[m["kind"]], start=m["start"], target=m["target"], low=m["low"],
+                      high=m["high"], baseline=m["baseline"], better=_DIRECTIONS[m["better"]],
+                      partial_credit=m["partial_credit"])
+    return KeyResult(id=data["id"], title=data["title"], measure=measure, objective_id=data["objective_id"],
+                     owner=data["owner"], weight=data["weight"], unit=data["unit"],
+                     source=_source(data["source"]),
+                     initiatives=Initiatives(jql=i["jql"], epics=tuple(i["epics"]), label=i["label"]))
+
+
+def catalog_from_data(data: Any) -> Catalog | None:
+    """The catalog `catalog_data` wrote, or None when `data` has another shape (an older okrbridge's)."""
+    if not isinstance(data, dict) or data.get("version") != CATALOG_DATA_VERSION:
+        return None
+    try:
+        objectives = tuple(
+            Objective(id=o["id"], title=o["title"], cycle=o["cycle"], level=_LEVELS[o["level"]],
+                      team=o["team"], owner=o["owner"], parent=o["parent"], visible_to=tuple(o["visible_to"]),
+                      key_results=tuple(_key_result(kr) for kr in o["key_results"]))
+            for o in data["objectives"])
+        kpis = tuple(
+            Kpi(id=k["id"], name=k["name"], direction=_DIRECTIONS[k["direction"]], unit=k["unit"],
+                baseline=k["baseline"], target=k["target"], source=_source(k["source"]), team=k["team"],
+                owner=k["owner"], visible_to=tuple(k["visible_to"]))
+            for k in data["kpis"])
+        calendar = FiscalCalendar(data["calendar"]["start_month"], data["calendar"]["named_by"])
+    except (KeyError, TypeError, ValueError):
+        return None  # not what this version writes: the caller parses the file instead
+    return Catalog(objectives, kpis, calendar)

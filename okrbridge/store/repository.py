@@ -30,7 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
-from okrbridge.store import catalog_rows, convert, history_rows, run_rows
+from okrbridge.series import Series
+from okrbridge.store import catalog_rows, convert, history_rows, run_rows, series_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -56,6 +57,7 @@ from okrbridge.store.records import (
     UnknownRun,
     UnknownSubject,
 )
+from okrbridge.store.series_rows import DetailBook
 from okrbridge.store.tables import (
     InitiativeRow,
     KeyResultRow,
@@ -153,13 +155,18 @@ class Store:
 
     # -- catalog ----------------------------------------------------------------------------
 
-    def sync_catalog(self, catalog: Catalog, now: datetime | None = None) -> CatalogChanges:
+    def sync_catalog(self, catalog: Catalog, now: datetime | None = None, *,
+                     digest: str | None = None) -> CatalogChanges:
         """Make the catalog tables match `catalog`: add, update changed, archive missing, restore.
 
         Items are matched by id and compared by content hash, so an unchanged item is not
         rewritten. Items missing from the catalog are archived, never deleted (their snapshots
         keep an owner); an archived item that reappears is restored. Concurrent loads are
         serialised. Raises CatalogConflict for ids the store cannot key unambiguously.
+
+        `digest` is the content hash of the okrs.toml `catalog` was loaded from: it is kept with
+        the catalog in the same transaction (see `catalog_digest`, `recorded_catalog`). Without
+        one, the fingerprint is removed: the tables no longer hold any file's catalog.
         """
         when = _as_utc(now, "now") if now is not None else _utcnow()
         catalog_rows.check_catalog_ids(catalog)
@@ -171,7 +178,22 @@ class Store:
             catalog_rows.apply_catalog(session, ObjectiveRow, "objective", objectives, when, log)
             catalog_rows.apply_catalog(session, KeyResultRow, "kr", key_results, when, log)
             catalog_rows.apply_catalog(session, KpiRow, "kpi", kpis, when, log)
+            catalog_rows.save_fingerprint(session, catalog, digest, when)
         return log.result()
+
+    def catalog_digest(self) -> str | None:
+        """The content hash of the okrs.toml last recorded (`sync_catalog(digest=...)`), or None."""
+        with self.session() as session:
+            return catalog_rows.recorded_digest(session)
+
+    def recorded_catalog(self, digest: str) -> Catalog | None:
+        """The catalog last recorded, if it was loaded from a file with content hash `digest`.
+
+        None when another file (or none) was recorded last, or by an okrbridge that kept the
+        catalog in another shape: the caller then parses the file.
+        """
+        with self.session() as session:
+            return catalog_rows.recorded_catalog(session, digest)
 
     # -- manual check-ins -------------------------------------------------------------------
 
@@ -410,6 +432,21 @@ class Store:
                 )
             )
         return result
+
+    def series(self, subject_ids: Iterable[str], until: datetime | None = None, *,
+               since: datetime | None = None) -> tuple[dict[str, Series], DetailBook]:
+        """The valued observations of each of `subject_ids` as a `Series` (subjects with none are
+        left out), read as `readings` reads them (the observations from `since` on, the last value
+        before it, none at or after `until`) in five narrow columns; explanations are read through
+        the returned book, by id, only for the observations a grade uses (`DetailBook.prefetch`
+        reads a report's in a few statements).
+        """
+        return series_rows.read_series(
+            self.engine,
+            list(dict.fromkeys(subject_ids)),
+            _as_utc(since, "since") if since is not None else None,
+            _as_utc(until, "until") if until is not None else None,
+        )
 
     def history(self, subject_id: str) -> list[Snapshot]:
         """Every snapshot of a KR or KPI (archived ones too), oldest first.

@@ -183,10 +183,13 @@ class SnapshotRow(StoreModel, table=True):
     __tablename__ = "snapshot"
     # History and the latest value read "this subject, ordered by time"; as-of reads select the
     # rows still confirmed after a cycle's start (confirmed_at) and, per subject, the last one
-    # confirmed before it (subject_id, confirmed_at).
+    # confirmed before it (subject_id, confirmed_at). `grades` reads each subject's rows since the
+    # cycle's start from the (subject_id, confirmed_at) index, which holds every column it reads,
+    # so a year of rows is read in subject order without touching the wide rows.
     __table_args__ = (
         Index("ix_snapshot_subject_id_taken_at", "subject_id", "taken_at"),
-        Index("ix_snapshot_subject_id_confirmed_at", "subject_id", "confirmed_at"),
+        Index("ix_snapshot_subject_id_confirmed_at_taken_at_value_id",
+              "subject_id", "confirmed_at", "taken_at", "value", "id"),
         Index("ix_snapshot_confirmed_at", "confirmed_at"),
         _kind_check("subject_kind", SubjectKind, "subject_kind"),
     )
@@ -257,6 +260,24 @@ class LeaderLeaseRow(StoreModel, table=True):
     acquired_at: datetime = Field(sa_type=UTCDateTime)
     renewed_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CatalogFingerprintRow(StoreModel, table=True):
+    """The okrs.toml last recorded in the catalog tables: its content hash and the catalog it held.
+
+    One row (id 1). A command that records the catalog first compares the file's hash with
+    `digest` and records nothing when they match; a read-only command whose file matches takes
+    the validated catalog from `catalog` instead of parsing the file again (see
+    `Store.recorded_catalog`). Recording a catalog with no file behind it (a test, the bench)
+    removes the row, so no later command can mistake the tables for a file's.
+    """
+
+    __tablename__ = "catalog_fingerprint"
+
+    id: int = Field(primary_key=True)
+    digest: str
+    catalog: dict[str, Any] = Field(sa_type=JSON)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PublishRecordRow(StoreModel, table=True):

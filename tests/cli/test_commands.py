@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from okrbridge.cli import cli
+from okrbridge.config import load_settings
+from okrbridge.workspace import grades, open_workspace
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -96,6 +99,23 @@ def test_a_grade_is_taken_at_the_period_end_not_later(runner: CliRunner) -> None
     assert value("2026-Q1") == 350
     assert value("2026-Q2") == 450
     assert value("2026-02") is None
+
+
+def test_nested_grades_are_written_one_report_at_a_time_as_the_json_of_the_whole_list(
+        runner: CliRunner, config_file: Path) -> None:
+    runner.invoke(cli, ["checkin", "CO-1.2", "350", "--at", "2026-03-15", "--note", "line one\nline two"])
+    result = runner.invoke(cli, ["grades", "--cycle", "2026", "--nested", "--at", "2026-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    ws = open_workspace(load_settings(config_file, {}), mode="read")
+    try:
+        year = ws.loaded.calendar.parse("2026")
+        reports = grades(ws, year, now=datetime(2026, 12, 31, tzinfo=UTC), nested=True)
+    finally:
+        ws.close()
+    # byte for byte what printing the whole list at once gives (17 reports: the year, 4 quarters, 12 months)
+    assert len(reports) == 17
+    assert result.output == json.dumps([r.to_dict() for r in reports], indent=2, default=str,
+                                       ensure_ascii=False) + "\n"
 
 
 def test_checkin_to_an_unknown_kr_is_refused_by_name(runner: CliRunner) -> None:

@@ -1,4 +1,5 @@
-"""As-of reads: a read bounded by the cycle grades exactly like a read of the whole history."""
+"""As-of reads: a read bounded by the cycle grades exactly like a read of the whole history, and the
+compact series `grades` reads grades exactly like the readings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from okrbridge.cycles import Period
 from okrbridge.domain import Catalog
 from okrbridge.explanation import Explanation
-from okrbridge.report import reading_window_start
+from okrbridge.report import graded_observations, reading_window_start
 from okrbridge.store import NewSnapshot, Store
 
 from . import history_support as hs
@@ -53,6 +54,30 @@ def test_bounded_reads_grade_every_period_exactly_like_a_full_read(
         return {s: [r for r in rs if r.taken_at < period.ends_at] for s, rs in full.items()}
 
     assert hs.all_grades(catalog, bounded) == hs.all_grades(catalog, everything_before)
+
+
+@pytest.mark.parametrize(("backend", "seed"), [("sqlite", 6), ("sqlite", 7), ("postgresql", 8)])
+def test_the_series_read_grades_every_period_and_explains_every_grade_exactly_like_the_readings_read(
+        backend: str, seed: int, request: pytest.FixtureRequest,
+        make_store: Callable[[Any], Store]) -> None:
+    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+    store.migrate()
+    rng = random.Random(seed)
+    catalog = hs.random_catalog(rng)
+    write_history(store, catalog, rng, syncs=60)  # check-ins dated into confirmed spans included
+
+    def as_readings(period: Period, now: datetime) -> dict[str, Any]:
+        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
+
+    def as_series(period: Period, now: datetime) -> dict[str, Any]:
+        since = reading_window_start(catalog, period, now)
+        series, details = store.series(hs.subject_ids(catalog), until=period.ends_at, since=since)
+        if rng.random() < 0.5:  # reading ahead changes nothing but how many statements are run
+            details.prefetch(graded_observations(catalog, series, [period], now=now))
+        return series
+
+    # to_dict holds values, scores, as-of times, explanations and the forecasts, compared as floats
+    assert hs.all_grades(catalog, as_series) == hs.all_grades(catalog, as_readings)
 
 
 def test_a_bounded_read_keeps_the_last_reading_before_the_window_and_nothing_older(loaded: Store) -> None:

@@ -18,7 +18,8 @@ from okrbridge.store.engine import MIGRATIONS_DIR, alembic_config
 from okrbridge.store.tables import StoreModel
 
 STORE_TABLES = {"objective", "key_result", "kpi", "snapshot", "sync_run", "subject_state", "initiative",
-                "leader_lease", "publish_record", "owner_notice", "jira_answer", "jira_scope"}
+                "leader_lease", "publish_record", "owner_notice", "jira_answer", "jira_scope",
+                "catalog_fingerprint"}
 
 
 def head_revision() -> str:

@@ -1,0 +1,185 @@
+"""The readings of many subjects as `Series` (compact arrays), for `grades` at scale.
+
+`history_rows.read_readings` turns every observation into a `Reading`; at 10,000 KRs over a year of
+hourly syncs that is millions of objects, each holding its explanation's JSON. Here the database
+is asked for five narrow columns only (id, subject, first seen, last confirmed, value) — the same
+rows and observations `read_readings` gives, without the ones that have no value, which grading
+skips — read from the covering index a chunk of subjects at a time, straight from the driver's
+cursor, put in grading's order per subject, and instants are kept as microseconds. The
+explanation of an observation is read by id only when the grade uses it: `DetailBook.prefetch`
+reads the ones a report will need in a few statements, and anything else is read on first use.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import chain, compress, repeat
+from operator import add, and_, gt, lt, mul, ne
+from typing import Any
+
+from sqlalchemy import Engine, Row, String, Text, bindparam, cast, column, select, text, type_coerce
+
+from okrbridge.domain import Reading
+from okrbridge.series import Series, micros
+from okrbridge.store.history_rows import _CHUNK, _explained, snapshot_table
+
+_KINDS = 2
+"""Observation refs are `row id * 2 + kind`: kind 0 is first seen (taken_at), 1 last confirmed."""
+
+
+class DetailBook:
+    """The explanations of the observations a grade reads, loaded by row id and kept."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._rows: dict[int, Row[Any]] = {}
+        self.refs: dict[str, Sequence[int]] = {}  # per subject, the ref of each observation of its series
+
+    def prefetch(self, observations: Iterable[tuple[str, int]]) -> None:
+        """Read the rows of these (subject, series index) observations not read yet, a chunk per statement."""
+        rows = {self.refs[subject][index] // _KINDS for subject, index in observations}
+        wanted = sorted(rows - self._rows.keys())
+        table = snapshot_table()
+        columns = [table.c.id, table.c.taken_at, table.c.confirmed_at, table.c.source_kind,
+                   cast(table.c.source_detail, Text).label("detail_json"), table.c.note, table.c.author]
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                for row in conn.execute(select(*columns).where(table.c.id.in_(chunk))):
+                    self._rows[row.id] = row
+
+    def reading(self, subject_id: str, index: int, value: float) -> Reading:
+        """Observation `index` of the subject's series as the Reading `read_readings` makes of it."""
+        row_id, kind = divmod(self.refs[subject_id][index], _KINDS)
+        if row_id not in self._rows:
+            self.prefetch([(subject_id, index)])
+        row = self._rows[row_id]
+        retime = (row.taken_at, row.confirmed_at) if kind else None
+        return Reading(subject_id, row.confirmed_at if kind else row.taken_at, value,
+                       _explained(row.detail_json, row.source_kind, row.note, row.author, retime))
+
+
+class _Instants:
+    """Stored times (SQLite's text, PostgreSQL's datetimes) as microseconds, each distinct one parsed once:
+    a sync run stamps all its readings with one instant, so a year of hourly runs has 8,760 of them."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, int] = {}
+
+    def __call__(self, stored: Any) -> int:
+        """The microseconds since the epoch of one stored time (naive means UTC)."""
+        found = self.seen.get(stored)
+        if found is None:
+            moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+            found = self.seen[stored] = micros(moment)
+        return found
+
+
+def _columns(table: Any) -> list[Any]:
+    """id, subject, first seen, last confirmed, value: times as the driver gives them (no conversion)."""
+    return [table.c.id, table.c.subject_id, type_coerce(table.c.taken_at, String).label("taken"),
+            type_coerce(table.c.confirmed_at, String).label("confirmed"), table.c.value]
+
+
+def _last_before(subject_ids: Sequence[str], since: datetime, until: datetime | None) -> Any:
+    """Per subject, its last valued row confirmed before `since` (by confirmed_at, then id): one
+    index probe each on (subject_id, confirmed_at), however long the history before it is."""
+    table, probe = snapshot_table(), snapshot_table().alias("probe")
+    # A VALUES list names its column column1 on SQLite and PostgreSQL alike.
+    names = [f"subject_{i}" for i in range(len(subject_ids))]
+    wanted = (text("VALUES " + ", ".join(f"(:{name})" for name in names))
+              .bindparams(*(bindparam(n, v, type_=String) for n, v in zip(names, subject_ids, strict=True)))
+              .columns(column("column1", String)).subquery("wanted"))
+    last = (select(probe.c.id)
+            .where(probe.c.subject_id == wanted.c.column1, probe.c.confirmed_at < since,
+                   probe.c.value.is_not(None), *([probe.c.taken_at < until] if until is not None else []))
+            .order_by(probe.c.confirmed_at.desc(), probe.c.id.desc()).limit(1)
+            .correlate(wanted).scalar_subquery())
+    return select(*_columns(table)).where(table.c.id.in_(select(last).select_from(wanted)))
+
+
+def _inside(subject_ids: Sequence[str], since: datetime | None, until: datetime | None) -> Any:
+    """The subjects' valued rows with an observation in [since, until), each subject's together
+    (answered from the covering (subject_id, confirmed_at, ...) index)."""
+    table = snapshot_table()
+    inside = select(*_columns(table)).where(table.c.subject_id.in_(list(subject_ids)),
+                                           table.c.value.is_not(None))
+    if until is not None:
+        inside = inside.where(table.c.taken_at < until)
+    if since is not None:
+        inside = inside.where(table.c.confirmed_at >= since)
+    return inside.order_by(table.c.subject_id)
+
+
+def _runs(subjects: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """The [start, stop) of each run of equal subjects in a column grouped by subject."""
+    count = len(subjects)
+    starts = [0, *compress(range(1, count), map(ne, subjects[1:], subjects[:-1]))]
+    return zip(starts, [*starts[1:], count], strict=True)
+
+
+def _series(book: DetailBook, subject_id: str, rows: Sequence[Sequence[Any]], seen: dict[Any, int],
+            cut: int | None) -> Series:
+    """One subject's rows (columns as `_columns`) as its series of observations in grading's order:
+    by instant, then row id, first seen before last confirmed."""
+    ids, _, taken, confirmed, values = zip(*rows, strict=True)
+    firsts = list(map(seen.__getitem__, taken))
+    lasts = list(map(seen.__getitem__, confirmed))
+    # The last confirmation is an observation of its own once a later sync confirmed the value.
+    later = map(gt, lasts, firsts)
+    if cut is not None:
+        later = map(and_, later, map(lt, lasts, repeat(cut)))
+    keep = list(chain.from_iterable(zip(repeat(True), later)))
+    first_refs = list(map(mul, ids, repeat(_KINDS)))
+    last_refs = list(map(add, first_refs, repeat(1)))
+    times = list(compress(chain.from_iterable(zip(firsts, lasts, strict=True)), keep))
+    refs = list(compress(chain.from_iterable(zip(first_refs, last_refs, strict=True)), keep))
+    kept = list(compress(chain.from_iterable(zip(values, values, strict=True)), keep))
+    if not all(map(lt, times[:-1], times[1:])):  # rows overlap (a check-in dated into a confirmed span)
+        order = sorted(range(len(times)), key=lambda i: (times[i], refs[i]))
+        times, refs, kept = [times[i] for i in order], [refs[i] for i in order], [kept[i] for i in order]
+    book.refs[subject_id] = array("q", refs)
+    stored = array("d", kept)
+    return Series(array("q", times), stored, lambda i: book.reading(subject_id, i, stored[i]))
+
+
+def read_series(engine: Engine, subject_ids: Sequence[str], since: datetime | None,
+                until: datetime | None) -> tuple[dict[str, Series], DetailBook]:
+    """The valued observations of `subject_ids` in [since, until) and the last value of each before
+    `since`, and the book their explanations are read through (subjects with none are left out).
+
+    The rows come straight from the driver's cursor (no result processing per row), since there
+    are millions of them, a chunk of subjects at a time; each distinct stored instant is parsed
+    once (`_Instants`) and a subject's series is built with C-level maps, not a loop per row.
+    """
+    book = DetailBook(engine)
+    instant_of = _Instants()
+    seen = instant_of.seen
+    cut = micros(until) if until is not None else None
+    found: dict[str, Series] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(subject_ids), _CHUNK):
+            chunk = subject_ids[start:start + _CHUNK]
+            before: dict[str, Sequence[Any]] = {}
+            if since is not None:
+                last_rows = conn.execute(_last_before(chunk, since, until)).cursor.fetchall()
+                before = {row[1]: row for row in last_rows}
+            rows = conn.execute(_inside(chunk, since, until)).cursor.fetchall()
+            stamps = {row[2] for row in rows} | {row[3] for row in rows}
+            stamps.update(t for row in before.values() for t in row[2:4])
+            for stamp in stamps - seen.keys():
+                instant_of(stamp)
+            subjects = [row[1] for row in rows]
+            for low, high in _runs(subjects) if rows else ():
+                subject = subjects[low]
+                earlier = before.pop(subject, None)
+                run = [earlier, *rows[low:high]] if earlier is not None else rows[low:high]
+                found[subject] = _series(book, subject, run, seen, cut)
+            for subject, earlier in before.items():  # nothing since the window opened
+                found[subject] = _series(book, subject, [earlier], seen, cut)
+    return found, book
+
+
+__all__ = ["DetailBook", "read_series"]
