@@ -110,16 +110,16 @@ class Peer:
             token = None
             while True:
                 page = self.client.enhanced_jql(jql, fields=[STORY_POINTS], nextPageToken=token, limit=100)
-                points += sum((i["fields"].get(STORY_POINTS) or 0) for i in page["issues"])
+                points += sum(float(i["fields"].get(STORY_POINTS) or 0) for i in page["issues"])
                 token = page.get("nextPageToken")
                 if page.get("isLast", token is None) or not token:
                     return points
         start = 0
         while True:
-            page = self.client.jql(jql, fields=STORY_POINTS, start=start, limit=100)
-            points += sum((i["fields"].get(STORY_POINTS) or 0) for i in page["issues"])
-            start += len(page["issues"])
-            if not page["issues"] or start >= page["total"]:
+            found: dict[str, Any] = self.client.jql(jql, fields=STORY_POINTS, start=start, limit=100) or {}
+            points += sum(float(i["fields"].get(STORY_POINTS) or 0) for i in found["issues"])
+            start += len(found["issues"])
+            if not found["issues"] or start >= found["total"]:
                 return points
 
     def epic(self, key: str) -> tuple[str, int, int]:
