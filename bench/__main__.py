@@ -39,10 +39,17 @@ def grades_figures(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def startup_figures() -> dict[str, Any]:
-    """Phase 3: `okrbridge --help`, and `okrbridge grades` on an empty store (the sample OKRs)."""
+    """Phase 3: `okrbridge --help`, and `okrbridge grades` on an empty store (the sample OKRs, recorded
+    as a first command that records would, and no value yet)."""
+    import os
+
+    from okrbridge.config import load_settings
+    from okrbridge.workspace import open_workspace
+
     with tempfile.TemporaryDirectory(prefix="okrbridge-bench-start-") as tmp:
         config = Path(tmp) / "okrbridge.toml"
         config.write_text(f'database_url = "sqlite:///{tmp}/empty.db"\n')
+        open_workspace(load_settings(config, dict(os.environ)), mode="record").close()
         grades = [*history.OKRBRIDGE, "--config", str(config), "grades"]
         return {"help": history.measure([*history.OKRBRIDGE, "--help"]),
                 "grades_empty_store": history.measure(grades)}
