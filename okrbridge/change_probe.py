@@ -184,7 +184,9 @@ def probe_changes(jira: SyncJira, store: Store, questions: Sequence[Question], a
     # Only the scopes with an answer that may stand need their total before deciding; the others'
     # totals (all of them on a first sync) are asked with the sync's questions (`pending_totals`).
     deciding = {scopes[q].key for q in candidates}
-    minutes = window_minutes((cache.baselines[scopes[q].key] for q in candidates), jira_now)
+    if SITE in by_key and SITE in cache.baselines and full_sync is not None:
+        deciding.add(SITE)  # the epics' progress, asked once their lists arrive, may stand on it
+    minutes = window_minutes((cache.baselines[key] for key in deciding), jira_now)
     # The time zone, the updated issues and the totals are independent: asked side by side.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe") as side:
         zone = side.submit(_midnight_check, jira, jira_now) \

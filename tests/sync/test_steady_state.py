@@ -280,3 +280,41 @@ def test_a_probe_jira_fails_makes_everything_asked_again_and_says_why(
     assert report.change_note is not None and "Jira's clock could not be read" in report.change_note
     assert _values(ws) == values
     assert _sync(ws).answers_stood == report.questions - 1  # and the run after it stands again
+
+
+EPICS_BY_KEY = """
+[[objective]]
+id = "EK-1"
+title = "Driven by one epic"
+level = "team"
+team = "engineering"
+owner = "dave"
+cycle = "2026"
+
+  [[objective.key_result]]
+  id = "EK-1.1"
+  title = "Finish 200 stories"
+  owner = "dave"
+  measure = "increase"
+  start = 0
+  target = 200
+  source = { kind = "jql_count", jql = "project = ENG AND issuetype = Story AND statusCategory = Done" }
+  initiatives = { epics = ["ENG-1"] }
+"""
+
+
+def test_an_epics_progress_stands_when_nothing_changed_anywhere_though_no_planned_question_is_site_wide(
+        server: SandboxServer, make_workspace: MakeWorkspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OKRBRIDGE_JIRA_TOKEN", "sandbox-token-okrbot")
+    ws = make_workspace(server, EPICS_BY_KEY, deployment=server.state.deployment)
+    _sync(ws)
+    second = _sync(ws)
+    assert second.answers_stood == second.questions == 3  # the count, the epic list, its progress
+    assert second.requests == 4  # serverInfo, the updated-issue search, the ENG and site totals
+    child = next(k for k, i in server.state.issues.items()
+                 if i.parent == "ENG-1" and i.status_category != "done")
+    edits.transition(server.state, child, "Done")
+    third = _sync(ws)
+    assert third.answers_stood == 0
+    assert ws.store.initiatives_for("EK-1.1")[0].children_done == \
+        sum(1 for i in server.state.issues.values() if i.parent == "ENG-1" and i.status_category == "done")
