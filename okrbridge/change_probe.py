@@ -29,6 +29,7 @@ from okrbridge.change_scope import (
     Baseline,
     QuestionScope,
     Touched,
+    key_project,
     may_stand,
     question_scope,
     scope_unchanged,
@@ -228,8 +229,7 @@ def links_in_place(probe: Probe, digests: Mapping[str, list[list[Any]]]) -> set[
     in_place: set[str] = set()
     for epic_key, digest in digests.items():
         stored = probe.cache.answers.get(_links_key(epic_key))
-        project = epic_key.rsplit("-", 1)[0].casefold()
-        if stored is None or stored.value != digest or project in probe.touched.projects:
+        if stored is None or stored.value != digest or key_project(epic_key) in probe.touched.projects:
             continue
         if probe.jira_now - stored.asked_at < probe.full_sync:
             in_place.add(epic_key)

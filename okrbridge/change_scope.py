@@ -66,9 +66,14 @@ def projects_scope(projects: Iterable[str]) -> QuestionScope:
     return QuestionScope("projects:" + ",".join(sorted(folded)), folded)
 
 
+def key_project(key: str) -> str:
+    """The project of an issue key, case-folded (ENG-12 → eng), as scopes name projects."""
+    return key.rsplit("-", 1)[0].casefold()
+
+
 def _key_projects(keys: Iterable[str]) -> frozenset[str]:
-    """The projects of issue keys (ENG-12 → eng)."""
-    return frozenset(k.rsplit("-", 1)[0].casefold() for k in keys)
+    """The projects of issue keys."""
+    return frozenset(key_project(k) for k in keys)
 
 
 def question_scope(question: Question) -> QuestionScope:

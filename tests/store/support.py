@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from okrbridge.domain import (
     Catalog,
     Direction,
@@ -18,7 +20,8 @@ from okrbridge.domain import (
     Source,
     SourceKind,
 )
-from okrbridge.store import InitiativeRecord
+from okrbridge.store import InitiativeRecord, Store
+from okrbridge.store.tables import SnapshotRow
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """A fixed instant the tests count from."""
@@ -114,3 +117,9 @@ EPIC = InitiativeRecord(
     children_total=4,
     url="https://jira.example/browse/SHOP-7",
 )
+
+
+def snapshot_rows(store: Store) -> int:
+    """How many snapshot rows the store holds."""
+    with store.session() as session:
+        return int(session.execute(sa.select(sa.func.count()).select_from(SnapshotRow)).scalar_one())

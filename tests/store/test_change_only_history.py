@@ -14,10 +14,10 @@ from okrbridge.domain import Catalog, Reading
 from okrbridge.explanation import Explanation
 from okrbridge.store import NewSnapshot, Store, last_value_times
 from okrbridge.store.convert import explanation_of
-from okrbridge.store.tables import SnapshotRow
 
 from . import history_support as hs
 from .support import T0
+from .support import snapshot_rows as rows
 
 
 def sync_once(store: Store, at: datetime, values: dict[str, float | None], jql: str = "q") -> int:
@@ -30,12 +30,6 @@ def sync_once(store: Store, at: datetime, values: dict[str, float | None], jql: 
     ]
     store.write_run_results(run_id, snapshots=snapshots, finished_at=at)
     return run_id
-
-
-def rows(store: Store) -> int:
-    """How many snapshot rows the store holds."""
-    with store.session() as session:
-        return session.execute(sa.select(sa.func.count()).select_from(SnapshotRow)).scalar_one()
 
 
 def test_an_unchanged_value_is_confirmed_instead_of_stored_again(loaded: Store) -> None:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import text
 
 from okrbridge.sync import SyncReport
 from okrbridge.workspace import Workspace, jira_connection, sync
@@ -21,6 +20,7 @@ from sandbox import edits
 from sandbox.app import create_app
 from sandbox.server import SandboxServer
 from sandbox.state import Deployment, SandboxState
+from tests.store.support import snapshot_rows
 from tests.sync.conftest import MakeWorkspace
 
 DAY = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -122,12 +122,6 @@ def _values(ws: Workspace) -> dict[str, float]:
     return {kr: _value(ws, kr) for kr in ("ST-1.1", "ST-1.2", "ST-1.3", "ST-1.4", "ST-1.5")}
 
 
-def _snapshot_rows(ws: Workspace) -> int:
-    """Rows in the snapshot table."""
-    with ws.store.engine.connect() as connection:
-        return int(connection.execute(text("SELECT count(*) FROM snapshot")).scalar_one())
-
-
 def _an_unfinished_story(server: SandboxServer) -> str:
     """An ENG story not done yet, assigned to nobody in okr-sales."""
     sales = set(server.state.groups.get("okr-sales", []))
@@ -137,14 +131,14 @@ def _an_unfinished_story(server: SandboxServer) -> str:
 
 def test_a_second_sync_with_nothing_changed_asks_only_the_probes_and_writes_nothing(ws: Workspace) -> None:
     first = _sync(ws)
-    rows, values = _snapshot_rows(ws), _values(ws)
+    rows, values = snapshot_rows(ws.store), _values(ws)
     second = _sync(ws)
     # serverInfo, myself (a calendar query may stand), the updated-issue search, one total per
     # scope, and the membersOf() count, which is asked every time.
     assert second.requests == 3 + SCOPES + 1
     assert second.answers_stood == second.questions - 1
     assert first.links_written >= 1 and second.links_written == 0 and second.links_in_place >= 1
-    assert _snapshot_rows(ws) == rows
+    assert snapshot_rows(ws.store) == rows
     assert _values(ws) == values
 
 
