@@ -10,6 +10,8 @@ and SQLAlchemy-emitted BEGIN so a write transaction can take the write lock up f
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,11 +66,32 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enter_wal(cursor)
         # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch the database to WAL, waiting out other first connections like the busy timeout would.
+
+    Switching a fresh file's journal needs its exclusive lock, and SQLite answers "database is
+    locked" at once, without calling the busy handler, while another connection holds any lock (six
+    first runs at once hit it). WAL is a property of the file, so once one connection has switched
+    it the others' statement is a no-op; until then they retry with a short backoff.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:

@@ -5,6 +5,8 @@ Each thread opens its own Store (its own engine and connections), as separate pr
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.engine import URL
 
 from okrbridge.domain import Catalog
 from okrbridge.store import Store
+from okrbridge.store.engine import make_engine
 from okrbridge.store.tables import StoreModel
 
 from .support import T0
@@ -61,3 +64,21 @@ def test_first_runs_at_once_on_a_fresh_sqlite_file_all_succeed(tmp_path: Path, c
     url = f"sqlite:///{tmp_path}/fresh.db"
     results = in_parallel([lambda: _first_run(url, catalog)] * FIRST_RUNS)
     _assert_one_schema(url, results)
+
+
+def test_a_first_connection_waits_for_another_lock_to_switch_the_journal_to_wal(tmp_path: Path) -> None:
+    """SQLite refuses a journal switch at once, without its busy handler, while anyone holds a lock."""
+    path = tmp_path / "fresh.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE held (x INTEGER)")
+    release = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+    release.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    finally:
+        release.join()
+        engine.dispose()
+        holder.close()
