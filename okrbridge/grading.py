@@ -9,17 +9,15 @@ a result sits exactly on a band boundary such as 0.7. No IO happens here.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from itertools import repeat
-from operator import mul, sub, truediv
 
-from okrbridge.cycles import as_utc
 from okrbridge.domain import Direction, KeyResult, Kpi, Measure, MeasureKind, Pace, Status
 from okrbridge.explanation import Explanation
+from okrbridge.line_fit import LineSums
+from okrbridge.series import micros
 
 
 def _clamp_unit(x: float) -> float:
@@ -194,55 +192,19 @@ def pace(score: float | None, elapsed_fraction: float, *, tolerance: float = 0.1
 
 
 def forecast(points: Sequence[tuple[datetime, float]], at: datetime) -> float | None:
-    """The value at `at` on the least-squares line through `(time, value)` points.
+    """The value at `at` on the least-squares line through `(time, value)` points, rounded once.
 
     None with fewer than two points, when they all share one instant (no slope to fit), when a value
     is not finite, or when the line leaves the range of a float by `at`. Naive datetimes are UTC.
-    Never overflows, whatever the stored values are.
+    The line is fitted exactly (see okrbridge.line_fit), so it never overflows and the same points
+    give the same forecast however they are grouped.
     """
-    if len(points) < 2:
-        return None
-    origin = as_utc(points[0][0])
-    # Seconds from the first point keep the numbers small (a timedelta's total_seconds() is its
-    # microseconds divided by a million, exactly as `forecast_micros` divides them).
-    xs = [(as_utc(t) - origin).total_seconds() for t, _ in points]
-    return _line_at(xs, [float(v) for _, v in points], (as_utc(at) - origin).total_seconds())
+    return forecast_micros([micros(t) for t, _ in points], [float(v) for _, v in points], micros(at))
 
 
 def forecast_micros(times: Sequence[int], values: Sequence[float], at: int) -> float | None:
-    """`forecast` of points given as instants in integer microseconds and their values: the same
-    arithmetic, hence the same float, without a datetime per point (see okrbridge.series)."""
-    if len(times) < 2:
-        return None
-    origin = times[0]
-    xs = list(map(truediv, map(sub, times, repeat(origin)), repeat(1_000_000)))
-    return _line_at(xs, list(map(float, values)), (at - origin) / 1_000_000)
-
-
-def _line_at(xs: Sequence[float], ys: Sequence[float], x_at: float) -> float | None:
-    """The least-squares line through (xs, ys) at `x_at` (see `forecast`).
-
-    Written with map() over the operator functions, so the per-point arithmetic runs without a
-    Python frame per point; every operation is the one a loop would do (`pow(d, 2)` is `d ** 2`).
-    """
-    if not all(map(math.isfinite, ys)):
-        return None
-    # Values are scaled to at most 1 in magnitude, so sums of values near float's limit (1e308)
-    # cannot overflow; the result is scaled back once, and a line that leaves float's range is no forecast.
-    scale = max(map(abs, ys)) or 1.0
-    ys = list(map(truediv, ys, repeat(scale)))
-    # Centring on the means keeps the sums well conditioned even for readings spread over years.
-    mean_x = math.fsum(xs) / len(xs)
-    mean_y = math.fsum(ys) / len(ys)
-    dx = list(map(sub, xs, repeat(mean_x)))
-    spread = math.fsum(map(pow, dx, repeat(2)))
-    if spread == 0:
-        return None
-    slope = math.fsum(map(mul, dx, map(sub, ys, repeat(mean_y)))) / spread
-    scaled = mean_y + slope * (x_at - mean_x)
-    if abs(scaled) > 1 and abs(scaled) > sys.float_info.max / scale:
-        return None
-    return scaled * scale
+    """`forecast` of points given as instants in integer microseconds and their values."""
+    return LineSums.of(times, values).value_at(at)
 
 
 def _kpi_measure(kpi: Kpi) -> Measure | None:
