@@ -16,8 +16,8 @@ from typing import Any
 from okrbridge.cycles import Period, PeriodKind, as_utc
 from okrbridge.domain import Catalog, KeyResult, Kpi, Level, MeasureKind, Objective, Pace, Reading, Status
 from okrbridge.explanation import Explanation
-from okrbridge.grading import Bands, forecast_micros, kpi_status, objective_score, pace, score_of
-from okrbridge.series import Series, micros, series_of
+from okrbridge.grading import Bands, kpi_status, objective_score, pace, score_of
+from okrbridge.series import Observations, Series, micros, observations_of, series_of
 
 
 @dataclass(frozen=True)
@@ -119,43 +119,36 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _latest(readings: Sequence[Reading] | Series, *, not_before: datetime | None, before: datetime,
-            until: datetime) -> tuple[Series, range]:
-    """The series of `readings` and the indexes of its observations in `[not_before, before)` and at
-    or before `until`: the last of them is the latest reading (of two at one instant, the one stored
-    last), all of them the points the trend is drawn through.
+def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Observations, cycle: Period, *, before: datetime,
+              until: datetime, elapsed: float, bands: Bands, tolerance: float) -> KrGrade:
+    """One KR graded from its readings inside its objective's cycle, up to the cut-off.
 
     Readings may come unsorted; naive times are UTC. A reading without a value (nothing measured)
     is skipped so the last good value still grades.
     """
-    series = series_of(readings)
-    return series, series.window(not_before=not_before, before=before, until=until)
-
-
-def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Series, cycle: Period, *, before: datetime,
-              until: datetime, elapsed: float, bands: Bands, tolerance: float) -> KrGrade:
-    """One KR graded from its readings inside its objective's cycle, up to the cut-off."""
     # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
     # one quarter to the next, and last quarter's value must not grade this quarter's KR.
-    series, window = _latest(readings, not_before=cycle.starts_at, before=before, until=until)
-    if not window:
+    observations = observations_of(readings)
+    window = {"not_before": cycle.starts_at, "before": before, "until": until}
+    pick = observations.last(**window)
+    if pick is None:
         return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, None, None,
                        Status.NO_DATA, None)
-    reading = series.reading(window[-1])
+    reading = observations.reading(pick)
     score = score_of(kr, reading.value, reading.explanation)
     predicted: float | None = None
     predicted_score: float | None = None
     # A trend line through done / not-done flags predicts nothing, so milestones get no forecast.
     if kr.measure.kind is not MeasureKind.MILESTONE:
-        predicted = forecast_micros(series.times[window.start:window.stop],
-                                    series.values[window.start:window.stop], micros(cycle.ends_at))
+        predicted = observations.line(**window).value_at(micros(cycle.ends_at))
         predicted_score = score_of(kr, predicted)
     return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, reading.value, score,
                    bands.status(score), as_utc(reading.taken_at), reading.explanation,
                    pace(score, elapsed, tolerance=tolerance), predicted, predicted_score)
 
 
-def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str, Sequence[Reading] | Series],
+def _grade_objective(objective: Objective, cycle: Period,
+                     readings: Mapping[str, Sequence[Reading] | Observations],
                      period: Period, *, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
     """One objective graded as of the end of `period` (or of its own cycle, if that ends first)."""
     # An objective is final at its cycle's end: a year report must not regrade a Q1 objective with
@@ -172,22 +165,24 @@ def _grade_objective(objective: Objective, cycle: Period, readings: Mapping[str,
                           pace(score, elapsed, tolerance=tolerance), krs)
 
 
-def _grade_kpi(kpi: Kpi, readings: Sequence[Reading] | Series, *, before: datetime,
+def _grade_kpi(kpi: Kpi, readings: Sequence[Reading] | Observations, *, before: datetime,
                until: datetime) -> KpiGrade:
     """A KPI's latest value before the cut-off; KPIs are ongoing, so any earlier reading counts."""
-    series, window = _latest(readings, not_before=None, before=before, until=until)
-    reading = series.reading(window[-1]) if window else None
+    observations = observations_of(readings)
+    pick = observations.last(not_before=None, before=before, until=until)
+    reading = observations.reading(pick) if pick is not None else None
     value = reading.value if reading is not None else None
     return KpiGrade(kpi.id, kpi.name, kpi.unit, value, score_of(kpi, value), kpi_status(kpi, value),
                     as_utc(reading.taken_at) if reading is not None else None,
                     reading.explanation if reading is not None else None)
 
 
-def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Series], period: Period, *,
-                 now: datetime, bands: Bands | None = None, pace_tolerance: float = 0.1) -> PeriodReport:
+def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Observations],
+                 period: Period, *, now: datetime, bands: Bands | None = None,
+                 pace_tolerance: float = 0.1) -> PeriodReport:
     """The grades, as of the end of `period`, of every objective whose cycle overlaps it and of every KPI.
 
-    `readings` maps KR and KPI ids to their readings (any order), or to their `Series` (what the
+    `readings` maps KR and KPI ids to their readings (any order), or to their `Observations` (what the
     store reads for `grades`, so `--nested` sorts each subject's history once). A KR is graded by its latest
     reading taken before the period ends (and never after `now`), within its objective's cycle;
     pace compares that with the elapsed share of the cycle at `min(period end, now)`, a score within
@@ -209,12 +204,18 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Se
                         tuple(objectives), kpis)
 
 
-def graded_observations(catalog: Catalog, series: Mapping[str, Series], periods: Sequence[Period], *,
-                        now: datetime) -> Iterator[tuple[str, int]]:
-    """The (subject id, series index) of every reading `grade_period` will grade for `periods` as of
-    `now`: what a store reads ahead, so each explanation is read in one batch rather than alone."""
+def graded_observations(catalog: Catalog, observations: Mapping[str, Observations], periods: Sequence[Period],
+                        *, now: datetime) -> Iterator[int]:
+    """The stored observation (row id * 2 + kind) of every reading `grade_period` will grade for
+    `periods` as of `now`: what a store reads ahead, so each explanation is read in one batch
+    rather than alone."""
     now = as_utc(now)
-    empty = Series.of(())
+
+    def chosen(subject_id: str, not_before: datetime | None, before: datetime) -> int | None:
+        found = observations.get(subject_id)
+        pick = found.last(not_before=not_before, before=before, until=now) if found is not None else None
+        return found.detail_ref(pick) if found is not None and pick is not None else None
+
     for period in periods:
         for objective in catalog.objectives:
             cycle = catalog.calendar.parse(objective.cycle)
@@ -222,13 +223,11 @@ def graded_observations(catalog: Catalog, series: Mapping[str, Series], periods:
                 continue
             before = min(period.ends_at, cycle.ends_at)
             for kr in objective.key_results:
-                window = series.get(kr.id, empty).window(not_before=cycle.starts_at, before=before, until=now)
-                if window:
-                    yield kr.id, window[-1]
+                if (ref := chosen(kr.id, cycle.starts_at, before)) is not None:
+                    yield ref
         for kpi in catalog.kpis:
-            window = series.get(kpi.id, empty).window(not_before=None, before=period.ends_at, until=now)
-            if window:
-                yield kpi.id, window[-1]
+            if (ref := chosen(kpi.id, None, period.ends_at)) is not None:
+                yield ref
 
 
 def reading_window_start(catalog: Catalog, period: Period, now: datetime) -> datetime:
@@ -251,6 +250,6 @@ def trend_points(readings: Sequence[Reading] | Series, cycle: Period, period: Pe
     """The `(taken_at, value)` points, in time order, that a KR's grade for `period` is drawn from:
     its readings inside its objective's `cycle`, before the earlier of the two ends and not after
     `as_of` (a report's cut-off). The trend a view charts and the forecast fits are these."""
-    series, window = _latest(readings, not_before=cycle.starts_at, before=min(period.ends_at, cycle.ends_at),
-                             until=as_of)
-    return series.points(window)
+    series = series_of(readings)
+    return series.points(series.window(not_before=cycle.starts_at, before=min(period.ends_at, cycle.ends_at),
+                                       until=as_of))

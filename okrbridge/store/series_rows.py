@@ -37,9 +37,9 @@ class DetailBook:
         self._rows: dict[int, Row[Any]] = {}
         self.refs: dict[str, Sequence[int]] = {}  # per subject, the ref of each observation of its series
 
-    def prefetch(self, observations: Iterable[tuple[str, int]]) -> None:
-        """Read the rows of these (subject, series index) observations not read yet, a chunk per statement."""
-        rows = {self.refs[subject][index] // _KINDS for subject, index in observations}
+    def prefetch(self, refs: Iterable[int]) -> None:
+        """Read the rows of these stored observations (row id * 2 + kind) not yet read, in chunks."""
+        rows = {ref // _KINDS for ref in refs}
         wanted = sorted(rows - self._rows.keys())
         table = snapshot_table()
         columns = [table.c.id, table.c.taken_at, table.c.confirmed_at, table.c.source_kind,
@@ -52,9 +52,14 @@ class DetailBook:
 
     def reading(self, subject_id: str, index: int, value: float) -> Reading:
         """Observation `index` of the subject's series as the Reading `read_readings` makes of it."""
-        row_id, kind = divmod(self.refs[subject_id][index], _KINDS)
+        return self.reading_at(subject_id, self.refs[subject_id][index], value)
+
+    def reading_at(self, subject_id: str, ref: int, value: float) -> Reading:
+        """The stored observation `ref` (row id * 2 + kind) of a subject as the Reading `read_readings`
+        makes of it."""
+        row_id, kind = divmod(ref, _KINDS)
         if row_id not in self._rows:
-            self.prefetch([(subject_id, index)])
+            self.prefetch([ref])
         row = self._rows[row_id]
         retime = (row.taken_at, row.confirmed_at) if kind else None
         return Reading(subject_id, row.confirmed_at if kind else row.taken_at, value,
@@ -140,9 +145,9 @@ def _series(book: DetailBook, subject_id: str, rows: Sequence[Sequence[Any]], se
     if not all(map(lt, times[:-1], times[1:])):  # rows overlap (a check-in dated into a confirmed span)
         order = sorted(range(len(times)), key=lambda i: (times[i], refs[i]))
         times, refs, kept = [times[i] for i in order], [refs[i] for i in order], [kept[i] for i in order]
-    book.refs[subject_id] = array("q", refs)
+    stored_refs = book.refs[subject_id] = array("q", refs)
     stored = array("d", kept)
-    return Series(array("q", times), stored, lambda i: book.reading(subject_id, i, stored[i]))
+    return Series(array("q", times), stored, lambda i: book.reading(subject_id, i, stored[i]), stored_refs)
 
 
 def read_series(engine: Engine, subject_ids: Sequence[str], since: datetime | None,

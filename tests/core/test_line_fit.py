@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from fractions import Fraction
+from itertools import pairwise
 
 import pytest
 
@@ -20,7 +21,8 @@ def _textbook(times: list[int], values: list[float], at: int) -> float:
     """The least-squares line at `at` with Fractions: mean_y + slope * (at - mean_x), rounded once."""
     xs, ys = [Fraction(t) for t in times], [Fraction(v) for v in values]
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
     return float(mean_y + slope * (at - mean_x))
 
 
@@ -39,11 +41,12 @@ def test_a_worked_example_with_scatter() -> None:
 def test_sums_of_groups_add_up_to_the_sums_of_all_points() -> None:
     rng = random.Random(7)
     times = sorted(T0 + rng.randrange(365 * DAY) for _ in range(300))
-    values = [rng.choice([float(rng.randint(0, 500)), rng.uniform(-1e3, 1e3), rng.random() / 3]) for _ in times]
+    values = [rng.choice([float(rng.randint(0, 500)), rng.uniform(-1e3, 1e3), rng.random() / 3])
+              for _ in times]
     whole = LineSums.of(times, values)
     cuts = [0, 17, 100, 101, 250, 300]
     grouped = EMPTY
-    for low, high in zip(cuts, cuts[1:], strict=False):
+    for low, high in pairwise(cuts):
         grouped = grouped + LineSums.of(times[low:high], values[low:high])
     assert grouped == whole
     assert whole - LineSums.of(times[:100], values[:100]) == LineSums.of(times[100:], values[100:])
