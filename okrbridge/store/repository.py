@@ -30,8 +30,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
+from okrbridge.month_series import MonthlyObservations
 from okrbridge.series import Series
-from okrbridge.store import catalog_rows, convert, history_rows, run_rows, series_rows
+from okrbridge.store import catalog_rows, convert, history_rows, month_sums, run_rows, series_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -434,7 +435,8 @@ class Store:
         return result
 
     def series(self, subject_ids: Iterable[str], until: datetime | None = None, *,
-               since: datetime | None = None) -> tuple[dict[str, Series], DetailBook]:
+               since: datetime | None = None, book: DetailBook | None = None,
+               ) -> tuple[dict[str, Series], DetailBook]:
         """The valued observations of each of `subject_ids` as a `Series` (subjects with none are
         left out), read as `readings` reads them (the observations from `since` on, the last value
         before it, none at or after `until`) in five narrow columns; explanations are read through
@@ -446,7 +448,22 @@ class Store:
             list(dict.fromkeys(subject_ids)),
             _as_utc(since, "since") if since is not None else None,
             _as_utc(until, "until") if until is not None else None,
+            book,
         )
+
+    def month_series(self, subject_ids: Iterable[str], *, since: datetime, until: datetime, now: datetime,
+                     book: DetailBook | None = None) -> tuple[dict[str, MonthlyObservations], DetailBook]:
+        """Each subject's observations in the months of `[since, until)` up to `now`, as month sums
+        (see okrbridge.store.month_sums), and the book their explanations are read through."""
+        book = book if book is not None else DetailBook(self.engine)
+        found = month_sums.read_month_series(self.engine, list(dict.fromkeys(subject_ids)),
+                                             _as_utc(since, "since"), _as_utc(until, "until"),
+                                             _as_utc(now, "now"), book)
+        return found, book
+
+    def refresh_month_sums(self) -> int:
+        """Work out the month sums a write made due; how many (subject, month) pairs were."""
+        return month_sums.refresh_month_sums(self.engine)
 
     def history(self, subject_id: str) -> list[Snapshot]:
         """Every snapshot of a KR or KPI (archived ones too), oldest first.

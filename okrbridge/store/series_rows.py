@@ -151,15 +151,17 @@ def _series(book: DetailBook, subject_id: str, rows: Sequence[Sequence[Any]], se
 
 
 def read_series(engine: Engine, subject_ids: Sequence[str], since: datetime | None,
-                until: datetime | None) -> tuple[dict[str, Series], DetailBook]:
+                until: datetime | None, book: DetailBook | None = None,
+                ) -> tuple[dict[str, Series], DetailBook]:
     """The valued observations of `subject_ids` in [since, until) and the last value of each before
-    `since`, and the book their explanations are read through (subjects with none are left out).
+    `since`, and the book their explanations are read through (subjects with none are left out;
+    `book`, when given, is the one used).
 
     The rows come straight from the driver's cursor (no result processing per row), since there
     are millions of them, a chunk of subjects at a time; each distinct stored instant is parsed
     once (`_Instants`) and a subject's series is built with C-level maps, not a loop per row.
     """
-    book = DetailBook(engine)
+    book = book if book is not None else DetailBook(engine)
     instant_of = _Instants()
     seen = instant_of.seen
     cut = micros(until) if until is not None else None

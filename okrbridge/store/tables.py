@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, MetaData, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Dialect, Index, MetaData, Text
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -322,6 +322,41 @@ class JiraScopeRow(StoreModel, table=True):
     scope: str = Field(primary_key=True)
     total: int
     probed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MonthSumRow(StoreModel, table=True):
+    """The exact line sums of one subject's observations in one UTC month, and the latest of them
+    (see okrbridge.month_series): what `grades` reads instead of every observation.
+
+    Derived from `snapshot` and kept honest by the database: a trigger on every write to a
+    snapshot row (migration 0009) deletes the sums of the months that row touches and marks them
+    due (`MonthSumDueRow`), so a sum that exists is never stale, whoever wrote the row. The sums
+    are whole numbers too large for a 64-bit column, so they are kept as decimal text.
+    """
+
+    __tablename__ = "month_sum"
+
+    subject_id: str = Field(primary_key=True)
+    month: str = Field(primary_key=True)  # "YYYY-MM", UTC
+    count: int
+    sum_x: str
+    sum_xx: str
+    sum_y: str
+    sum_xy: str
+    exponent: int
+    nonfinite: int
+    last_at: int = Field(sa_type=BigInteger)  # microseconds since the Unix epoch
+    last_ref: int = Field(sa_type=BigInteger)  # snapshot id * 2 + kind (0 first seen, 1 last confirmed)
+    last_value: float
+
+
+class MonthSumDueRow(StoreModel, table=True):
+    """A subject's month whose sums must be worked out again (a snapshot row in it was written)."""
+
+    __tablename__ = "month_sum_due"
+
+    subject_id: str = Field(primary_key=True)
+    month: str = Field(primary_key=True)
 
 
 class OwnerNoticeRow(StoreModel, table=True):

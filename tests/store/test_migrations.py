@@ -19,7 +19,7 @@ from okrbridge.store.tables import StoreModel
 
 STORE_TABLES = {"objective", "key_result", "kpi", "snapshot", "sync_run", "subject_state", "initiative",
                 "leader_lease", "publish_record", "owner_notice", "jira_answer", "jira_scope",
-                "catalog_fingerprint"}
+                "catalog_fingerprint", "month_sum", "month_sum_due"}
 
 
 def head_revision() -> str:
