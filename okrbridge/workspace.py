@@ -193,7 +193,9 @@ def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime
         if char is not None:
             raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
     score = score_of(ws.subject(subject_id), value)
-    return ws.store.record_checkin(subject_id, value, at or datetime.now(UTC), note, author, score=score)
+    stored = ws.store.record_checkin(subject_id, value, at or datetime.now(UTC), note, author, score=score)
+    ws.store.refresh_month_sums()  # one subject's month or two: the sums stay ready for `grades`
+    return stored
 
 
 def checkin_warning(ws: Workspace, subject_id: str) -> str | None:
@@ -358,11 +360,15 @@ def sync(ws: Workspace, jira: JiraConnection, *, progress: Progress | None = Non
     hours = ws.settings.jira.full_sync_hours
     # 0 hours: no answer ever stands, so no probe is worth asking either (change detection is off)
     detection = ChangeDetection(full=full, full_sync_hours=hours) if hours > 0 else None
-    return run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
-                    bands=ws.bands, links=links, only=only, progress=progress,
-                    auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
-                    still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds,
-                    change_detection=detection)
+    report = run_sync(ws.catalog, ws.store, jira, max_concurrency=ws.settings.jira.max_concurrency,
+                      bands=ws.bands, links=links, only=only, progress=progress,
+                      auth_hint=credentials_hint(ws.settings), now=now or (lambda: datetime.now(UTC)),
+                      still_leader=still_leader, deadline_seconds=ws.settings.jira.sync_deadline_seconds,
+                      change_detection=detection)
+    if still_leader is None or still_leader():
+        # the months this sync wrote into are summed now, so the next `grades` reads their sums
+        ws.store.refresh_month_sums()
+    return report
 
 
 def _skipped_lines(report: SyncReport) -> list[str]:

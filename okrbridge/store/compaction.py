@@ -59,6 +59,7 @@ class CompactionReport:
     bytes_before: int = 0
     bytes_after: int = 0
     vacuumed: bool = False
+    months_summed: int = 0
 
     @property
     def rows_removed(self) -> int:
@@ -72,14 +73,14 @@ class CompactionReport:
         return (f"{verb}={self.rows_removed} readings_merged={self.readings_merged} "
                 f"runs_deleted={sum(self.runs_deleted.values())} ({runs}) "
                 f"bytes_before={self.bytes_before} bytes_after={self.bytes_after}"
-                f"{' vacuumed=yes' if self.vacuumed else ''}")
+                f"{' vacuumed=yes' if self.vacuumed else ''} months_summed={self.months_summed}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"dry_run": self.dry_run, "rows_removed": self.rows_removed,
                 "readings_merged": self.readings_merged, "runs_deleted": dict(self.runs_deleted),
                 "bytes_before": self.bytes_before, "bytes_after": self.bytes_after,
-                "vacuumed": self.vacuumed}
+                "vacuumed": self.vacuumed, "months_summed": self.months_summed}
 
 
 def compact(store: Store, *, now: datetime, keep_runs_days: int, dry_run: bool = False) -> CompactionReport:
@@ -106,8 +107,11 @@ def compact(store: Store, *, now: datetime, keep_runs_days: int, dry_run: bool =
     deleted: dict[str, int] = {}
     for _, status in runs:
         deleted[status] = deleted.get(status, 0) + 1
+    # merging moved observations (the triggers marked their months due): sum them, and whatever
+    # else is due, before `grades` has to
+    summed = 0 if dry_run else store.refresh_month_sums()
     vacuumed = not dry_run and bool(pairs or runs) and _vacuum_if_worth_it(store)
-    return CompactionReport(dry_run, len(pairs), deleted, before, database_bytes(store), vacuumed)
+    return CompactionReport(dry_run, len(pairs), deleted, before, database_bytes(store), vacuumed, summed)
 
 
 def _referenced_runs(session: Session) -> set[int]:
