@@ -18,6 +18,7 @@ from okrbridge.store.convert import explanation_of
 from . import history_support as hs
 from .support import T0
 from .support import snapshot_rows as rows
+from .test_month_sums import month_reader
 
 
 def sync_once(store: Store, at: datetime, values: dict[str, float | None], jql: str = "q") -> int:
@@ -189,6 +190,10 @@ def test_migrating_a_store_written_one_row_per_sync_keeps_every_grade_and_histor
     assert rows(store) < rows_before  # identical pairs were collapsed...
     grades_after = hs.all_grades(catalog, lambda period, _: store.readings(until=period.ends_at))
     assert grades_after == grades_before  # ...and no grade, trend or forecast moved
+    # what `grades` reads: month sums, every month due after the upgrade, then worked out and stored
+    assert hs.all_grades(catalog, month_reader(store, catalog, rng)) == grades_before
+    assert store.refresh_month_sums() > 0
+    assert hs.all_grades(catalog, month_reader(store, catalog, rng)) == grades_before
     for subject in hs.subject_ids(catalog):
         history = store.history(subject)
         as_readings = [Reading(subject, s.taken_at, s.value) for s in history]

@@ -1,0 +1,180 @@
+"""Month sums: grades read from them equal grades read from every observation, whatever state the
+sums are in, and the snapshot triggers never let a stale sum stand."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from okrbridge.cycles import Period
+from okrbridge.domain import Catalog
+from okrbridge.report import grade_period, graded_observations, reading_window_start
+from okrbridge.store import Store
+from okrbridge.store.month_sums import _work_out
+from okrbridge.store.series_rows import _Instants
+
+from . import history_support as hs
+from .test_as_of_reads import write_history
+
+
+def month_reader(store: Store, catalog: Catalog, rng: random.Random) -> Callable[[Period, datetime], Any]:
+    """What `grades` reads for a period as of an instant: the KRs' month sums, the KPIs' series."""
+    krs = [kr.id for kr in catalog.key_results()]
+    kpis = [kpi.id for kpi in catalog.kpis]
+
+    def read(period: Period, now: datetime) -> dict[str, Any]:
+        since = reading_window_start(catalog, period, now)
+        by_month, book = store.month_series(krs, since=since, until=period.ends_at, now=now)
+        series, _ = store.series(kpis, until=period.ends_at, since=since, book=book)
+        found: dict[str, Any] = {**by_month, **series}
+        if rng.random() < 0.5:  # reading ahead changes nothing but how many statements are run
+            book.prefetch(graded_observations(catalog, found, [period], now=now))
+        return found
+
+    return read
+
+
+def readings_reader(store: Store, catalog: Catalog) -> Callable[[Period, datetime], Any]:
+    """Every reading of the period's window, as a Reading each (the oldest read path)."""
+    def read(period: Period, now: datetime) -> dict[str, Any]:
+        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
+    return read
+
+
+def stale_sums(store: Store) -> list[tuple[str, str]]:
+    """The stored month sums that differ from the sums of the rows as they are now."""
+    with store.engine.connect() as conn:
+        stored = {(row[0], row[1]): tuple(row[2:]) for row in conn.execute(text(
+            "SELECT subject_id, month, count, sum_x, sum_xx, sum_y, sum_xy, exponent, nonfinite, last_at, "
+            "last_ref, last_value FROM month_sum"))}
+        worked_out = {(subject, month): each for subject, month, each in
+                      _work_out(conn, list(stored), _Instants(), None)}
+    stale = []
+    for key, row in stored.items():
+        each = worked_out[key]
+        if each is None:
+            stale.append(key)
+            continue
+        sums = each.sums
+        expected = (sums.count, str(sums.sum_x), str(sums.sum_xx), str(sums.sum_y), str(sums.sum_xy),
+                    sums.exponent, sums.nonfinite, each.last_at, each.last_ref, each.last_value)
+        if row != expected:
+            stale.append(key)
+    return stale
+
+
+def due_count(store: Store) -> int:
+    """How many (subject, month) pairs are due."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM month_sum_due")).scalar_one())
+
+
+@pytest.mark.parametrize(("backend", "seed"), [("sqlite", 11), ("sqlite", 12), ("postgresql", 13)])
+def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and_between_refreshes(
+        backend: str, seed: int, request: pytest.FixtureRequest,
+        make_store: Callable[[Any], Store]) -> None:
+    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+    store.migrate()
+    rng = random.Random(seed)
+    catalog = hs.random_catalog(rng)
+    write_history(store, catalog, rng, syncs=50)  # check-ins dated into confirmed spans included
+    expected = hs.all_grades(catalog, readings_reader(store, catalog))
+    months = month_reader(store, catalog, rng)
+
+    assert due_count(store) > 0
+    assert hs.all_grades(catalog, months) == expected  # every month worked out from the rows
+
+    assert store.refresh_month_sums() > 0
+    assert due_count(store) == 0 and stale_sums(store) == []
+    assert hs.all_grades(catalog, months) == expected  # every month from its stored sums
+
+    # more history on top, not summed yet: some months stored, some due
+    write_history(store, catalog, rng, syncs=15)
+    assert due_count(store) > 0 and stale_sums(store) == []
+    assert hs.all_grades(catalog, months) == hs.all_grades(catalog, readings_reader(store, catalog))
+
+
+def _reading(store: Store, subject: str, at: datetime, value: float) -> None:
+    store.record_checkin(subject, value, at=at, note="by hand")
+
+
+def test_a_forecast_from_month_sums_is_the_line_through_the_observations(store: Store) -> None:
+    # three check-ins on the line value = days since 2026-01-01: 0 on Jan 1, 31 on Feb 1, 59 on
+    # Mar 1; the line reaches 365 at the year's end (2027-01-01)
+    catalog = next(c for c in map(hs.random_catalog, map(random.Random, range(100)))
+                   if any(o.cycle == "2026" for o in c.objectives))
+    store.sync_catalog(catalog, now=hs.YEAR_START - timedelta(days=90))
+    yearly = next(o for o in catalog.objectives if o.cycle == "2026")
+    kr = yearly.key_results[0].id
+    for day, value in ((0, 0.0), (31, 31.0), (59, 59.0)):
+        _reading(store, kr, hs.YEAR_START + timedelta(days=day), value)
+    store.refresh_month_sums()
+    year = catalog.calendar.parse("2026")
+    now = datetime(2026, 3, 15, tzinfo=UTC)
+    by_month, _ = store.month_series([kr], since=year.starts_at, until=year.ends_at, now=now)
+    graded = grade_period(catalog, by_month, year, now=now)
+    grade = next(k for o in graded.objectives for k in o.krs if k.id == kr)
+    assert (grade.value, grade.forecast) == (59.0, 365.0)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_every_write_to_a_snapshot_drops_and_marks_due_the_months_it_touches(
+        backend: str, request: pytest.FixtureRequest, make_store: Callable[[Any], Store]) -> None:
+    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+    store.migrate()
+    catalog = hs.random_catalog(random.Random(2))
+    store.sync_catalog(catalog, now=hs.YEAR_START - timedelta(days=90))
+    kr = catalog.objectives[0].key_results[0].id
+    _reading(store, kr, datetime(2026, 3, 10, tzinfo=UTC), 5.0)
+    _reading(store, kr, datetime(2026, 5, 10, tzinfo=UTC), 7.0)
+    assert store.refresh_month_sums() == 2
+    months = "SELECT month FROM month_sum WHERE subject_id = :kr ORDER BY month"
+    due = "SELECT month FROM month_sum_due WHERE subject_id = :kr ORDER BY month"
+
+    def state() -> tuple[list[str], list[str]]:
+        with store.engine.connect() as conn:
+            return ([row[0] for row in conn.execute(text(months), {"kr": kr})],
+                    [row[0] for row in conn.execute(text(due), {"kr": kr})])
+
+    assert state() == (["2026-03", "2026-05"], [])
+    # a hand-written UPDATE, as an operator might run: the March reading confirmed into April
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE snapshot SET confirmed_at = :at WHERE subject_id = :kr AND value = 5"),
+                     {"at": datetime(2026, 4, 2, tzinfo=UTC) if backend == "postgresql" else
+                      "2026-04-02 00:00:00.000000", "kr": kr})
+    assert state() == (["2026-05"], ["2026-03", "2026-04"])
+    assert store.refresh_month_sums() == 2 and stale_sums(store) == []
+    assert state() == (["2026-03", "2026-04", "2026-05"], [])
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM snapshot WHERE subject_id = :kr AND value = 7"), {"kr": kr})
+    assert state() == (["2026-03", "2026-04"], ["2026-05"])
+    assert store.refresh_month_sums() == 1
+    assert state() == (["2026-03", "2026-04"], [])  # no observation left in May: no sums either
+
+
+@pytest.mark.postgres
+def test_a_refresh_waits_for_a_writer_in_flight_and_stores_no_stale_sum(
+        postgres_store: Store, make_store: Callable[[Any], Store]) -> None:
+    catalog = hs.random_catalog(random.Random(3))
+    postgres_store.sync_catalog(catalog, now=hs.YEAR_START - timedelta(days=90))
+    kr = catalog.objectives[0].key_results[0].id
+    _reading(postgres_store, kr, datetime(2026, 6, 1, tzinfo=UTC), 1.0)
+    writer = make_store(postgres_store.url)
+    with writer.engine.connect() as conn, conn.begin():
+        conn.execute(text("UPDATE snapshot SET value = 2 WHERE subject_id = :kr"), {"kr": kr})
+        refresh = threading.Thread(target=postgres_store.refresh_month_sums)
+        refresh.start()
+        refresh.join(timeout=1.0)
+        assert refresh.is_alive()  # it waits for the writer: the rows it would sum are changing
+    refresh.join(timeout=30)
+    assert not refresh.is_alive()
+    assert stale_sums(postgres_store) == []
+    with postgres_store.engine.connect() as conn:
+        assert conn.execute(text("SELECT sum_y FROM month_sum WHERE subject_id = :kr"), {"kr": kr}).all() in (
+            [("2",)], [])
