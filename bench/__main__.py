@@ -35,7 +35,7 @@ def grades_figures(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="okrbridge-bench-grades-") as tmp:
         directory = Path(tmp)
         setup = history.generate(directory, args.grade_krs, args.hours, args.change)
-        return {"setup": setup, "grades": history.grades_figures(directory, "2026-12-31")}
+        return {"setup": setup, "grades": history.grades_figures(directory, "2027-01-01", "2026-12-15")}
 
 
 def startup_figures() -> dict[str, Any]:

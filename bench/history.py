@@ -103,10 +103,37 @@ def generate(directory: Path, krs: int, hours: int, change: float, seed: int = 1
         rows += _insert(conn, batch)
     conn.commit()
     conn.close()
+    generated = time.perf_counter() - started
+    # What the first sync after an upgrade does once (migration 0009 marks every month of the
+    # history due): every month's sums worked out from the rows.
+    started = time.perf_counter()
+    store = Store(f"sqlite:///{database}")
+    months = store.refresh_month_sums()
+    first_refresh = time.perf_counter() - started
+    after_sync = _sync_confirmation(store, database, times[hours - 1])
+    store.close()
     return {"krs": krs, "hourly_syncs": hours, "change_per_sync": change, "rows": rows,
             "equivalent_rows_one_per_sync": krs * hours,
-            "generate_s": round(time.perf_counter() - started, 1),
+            "generate_s": round(generated, 1),
+            "month_sums_after_upgrade": months, "month_sums_after_upgrade_s": round(first_refresh, 1),
+            **after_sync,
             "database_mib": round(database.stat().st_size / 2**20, 1)}
+
+
+def _sync_confirmation(store: Store, database: Path, last: str) -> dict[str, Any]:
+    """What the month sums cost a sync: every KR's latest reading confirmed again (as a sync that
+    finds nothing changed does; the triggers mark each KR's last month due), then the refresh
+    `okrbridge sync` runs after writing, timed."""
+    conn = sqlite3.connect(database)
+    started = time.perf_counter()
+    conn.execute("UPDATE snapshot SET confirmed_at = ? WHERE confirmed_at = ?", (last, last))
+    conn.commit()
+    confirmed = time.perf_counter() - started
+    conn.close()
+    started = time.perf_counter()
+    months = store.refresh_month_sums()
+    return {"sync_confirmation_update_s": round(confirmed, 2), "month_sums_after_a_sync": months,
+            "month_sums_after_a_sync_s": round(time.perf_counter() - started, 2)}
 
 
 def _insert(conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> int:
@@ -148,14 +175,18 @@ def measure(args: list[str]) -> dict[str, Any]:
     return result
 
 
-def grades_figures(directory: Path, at: str) -> dict[str, Any]:
-    """`okrbridge grades --json` for the year, Q4, November and --nested, each in its own process."""
-    base = [*OKRBRIDGE, "--config", str(directory / "okrbridge.toml"), "grades", "--json", "--at", at]
+def grades_figures(directory: Path, at: str, earlier: str) -> dict[str, Any]:
+    """`okrbridge grades --json` for the year, Q4, November and --nested as of `at` (after the last
+    sync, as a user asks), and the year as of `earlier` (inside the last month, whose observations
+    after it are read from the rows), each in its own process."""
+    config = [*OKRBRIDGE, "--config", str(directory / "okrbridge.toml"), "grades", "--json"]
+    base = [*config, "--at", at]
     return {
         "year": measure([*base, "--cycle", "2026"]),
         "quarter": measure([*base, "--cycle", "2026-Q4"]),
         "month": measure([*base, "--cycle", "2026-11"]),
         "nested": measure([*base, "--cycle", "2026", "--nested"]),
+        f"year_as_of_{earlier}": measure([*config, "--at", earlier, "--cycle", "2026"]),
     }
 
 

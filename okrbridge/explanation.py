@@ -95,31 +95,34 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the store keeps: unset fields left out, `extra` keys merged back in."""
         data: dict[str, Any] = dict(self.extra)
-        for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
-            if item.name == "extra" or value is None:
+        # the instance's fields in declaration order (a dataclass sets them in that order)
+        for name, value in self.__dict__.items():
+            if value is None or name == "extra":
                 continue
-            data[item.name] = value.to_dict() if isinstance(value, JqlCount | Explanation) else value
+            data[name] = value.to_dict() if isinstance(value, JqlCount | Explanation) else value
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Explanation:
+    def from_dict(cls, data: Mapping[str, Any] | None,
+                  columns: Mapping[str, Any] | None = None) -> Explanation:
         """An Explanation from its JSON form, including rows stored before this type existed.
 
         Those used `kpi_detail` for the KPI's explanation and, in grading's reading, `source_kind`
         for the source; unknown keys land in `extra`, and a value of the wrong type is kept there
-        rather than trusted.
+        rather than trusted. `columns` are fields a stored row keeps beside the JSON (source kind,
+        note, author): they are set as given, whatever the JSON says.
         """
-        known = {item.name: item for item in dataclasses.fields(cls)} if data else {}
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in (data or {}).items():
-            name = {"kpi_detail": "kpi_explanation", "source_kind": "source"}.get(key, key)
-            decoded = _decode(name, value) if name in known and name != "extra" else None
+            name = _RENAMED.get(key, key)
+            decoded = _decode(name, value) if name in _FIELDS else None
             if decoded is None:
                 extra[key] = value
             else:
                 values.setdefault(name, decoded)
+        if columns:
+            values.update(columns)
         return cls(**values, extra=extra)
 
     def describe(self, as_of: datetime | None = None) -> str:
@@ -152,6 +155,12 @@ class Explanation:
             return f"check-in{note}" + (f" by {self.author}" if self.author else "")
         return self.source
 
+
+_FIELDS = tuple(item.name for item in dataclasses.fields(Explanation) if item.name != "extra")
+"""The fields an explanation's JSON may set, in order (`extra` holds the rest)."""
+
+_RENAMED = {"kpi_detail": "kpi_explanation", "source_kind": "source"}
+"""Keys earlier rows used for today's fields."""
 
 _TEXT = frozenset({"source", "jql", "field", "agg", "issue", "status", "status_category", "kpi", "taken_at",
                    "deployment", "jira", "queried_at", "note", "author"})

@@ -9,7 +9,7 @@ a result sits exactly on a band boundary such as 0.7. No IO happens here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -55,7 +55,20 @@ def _progress(value: float, start: float, goal: float) -> float:
         return 1.0
     if (value <= start) if toward_up else (value >= start):
         return 0.0
-    return float((Fraction(value) - Fraction(start)) / (Fraction(goal) - Fraction(start)))
+    return exact_share(value, start, goal)
+
+
+def exact_share(value: float, start: float, goal: float) -> float:
+    """(value - start) / (goal - start) of finite floats, computed exactly and rounded once.
+
+    Every float is an integer over a power of two, so the ratio is one integer over another and
+    Python's int division rounds it correctly: the float `Fraction` arithmetic gives, without a
+    Fraction (`grades` scores every KR of every period).
+    """
+    v_num, v_den = float(value).as_integer_ratio()
+    s_num, s_den = float(start).as_integer_ratio()
+    g_num, g_den = float(goal).as_integer_ratio()
+    return ((v_num * s_den - s_num * v_den) * g_den) / ((g_num * s_den - s_num * g_den) * v_den)
 
 
 def _distance_to_band(x: float, low: float | None, high: float | None) -> Fraction:
@@ -164,12 +177,34 @@ def objective_score(weighted: Sequence[tuple[float, float | None]]) -> float | N
     present = [(w, s) for w, s in weighted if s is not None and not math.isnan(s)]
     if not present:
         return None
-    total = sum((Fraction(w) for w, _ in weighted), Fraction(0))
+    # Exact sums of dyadic rationals (see `exact_share`): each term is n / 2**k.
+    total, total_bits = _dyadic_sum(_dyadic(float(w)) for w, _ in weighted)
     if total == 0:
         return None
     # Missing scores add nothing to the numerator but keep their weight in the denominator.
-    numerator = sum((Fraction(w) * Fraction(s) for w, s in present), Fraction(0))
-    return float(numerator / total)
+    numerator, numerator_bits = _dyadic_sum(_dyadic_product(float(w), float(s)) for w, s in present)
+    if total_bits >= numerator_bits:
+        return (numerator << (total_bits - numerator_bits)) / total
+    return numerator / (total << (numerator_bits - total_bits))
+
+
+def _dyadic(x: float) -> tuple[int, int]:
+    """A finite float as (n, k) with x == n / 2**k."""
+    numerator, denominator = x.as_integer_ratio()
+    return numerator, denominator.bit_length() - 1
+
+
+def _dyadic_product(x: float, y: float) -> tuple[int, int]:
+    """x * y exactly, as (n, k) with x * y == n / 2**k."""
+    (x_num, x_bits), (y_num, y_bits) = _dyadic(x), _dyadic(y)
+    return x_num * y_num, x_bits + y_bits
+
+
+def _dyadic_sum(terms: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """The exact sum of (n, k) terms, as (n, k)."""
+    listed = list(terms)
+    bits = max((k for _, k in listed), default=0)
+    return sum(n << (bits - k) for n, k in listed), bits
 
 
 def pace(score: float | None, elapsed_fraction: float, *, tolerance: float = 0.1) -> Pace:

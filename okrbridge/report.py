@@ -7,7 +7,7 @@ JSON API render a `PeriodReport`; `PeriodReport.to_dict` is its JSON form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -102,8 +102,46 @@ class PeriodReport:
         }
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+"""Types JSON takes as they are: most of a report, so they are told apart first, by type alone."""
+
+def _kr_dict(kr: KrGrade) -> dict[str, Any]:
+    """A KrGrade as `_plain` makes a dataclass, field by field (written out: `grades --nested` at
+    10,000 KRs makes 170,000 of them; a test holds it to the generic form)."""
+    return {"id": kr.id, "title": kr.title, "owner": kr.owner, "unit": kr.unit, "measure": kr.measure.value,
+            "weight": kr.weight, "value": kr.value, "score": kr.score, "status": kr.status.value,
+            "as_of": kr.as_of.isoformat() if kr.as_of is not None else None,
+            "explanation": kr.explanation.to_dict() if kr.explanation is not None else None,
+            "pace": kr.pace.value, "forecast": kr.forecast, "forecast_score": kr.forecast_score}
+
+
+def _objective_dict(objective: ObjectiveGrade) -> dict[str, Any]:
+    """An ObjectiveGrade as `_plain` makes a dataclass (see `_kr_dict`)."""
+    return {"id": objective.id, "title": objective.title, "level": objective.level.value,
+            "team": objective.team, "owner": objective.owner, "parent": objective.parent,
+            "cycle": objective.cycle, "score": objective.score, "status": objective.status.value,
+            "pace": objective.pace.value, "krs": [_kr_dict(kr) for kr in objective.krs]}
+
+
+_WRITTEN_OUT: dict[type, Callable[[Any], dict[str, Any]]] = {KrGrade: _kr_dict,
+                                                             ObjectiveGrade: _objective_dict}
+
+
 def _plain(data: Any) -> Any:
     """`data` as JSON-ready values: report dataclasses become dicts, tuples lists, enums values."""
+    kind = type(data)
+    if kind in _LEAVES:
+        return data
+    written_out = _WRITTEN_OUT.get(kind)
+    if written_out is not None:
+        return written_out(data)
+    if kind is tuple or kind is list:
+        return [_plain(item) for item in data]
+    return _plain_generic(data)
+
+
+def _plain_generic(data: Any) -> Any:
+    """`_plain` by the types of `data` alone (every report dataclass field by field)."""
     if isinstance(data, Enum):
         return data.value
     if isinstance(data, Explanation):
@@ -111,11 +149,11 @@ def _plain(data: Any) -> Any:
     if isinstance(data, datetime | date):
         return data.isoformat()
     if isinstance(data, KrGrade | ObjectiveGrade | KpiGrade):
-        return {name: _plain(getattr(data, name)) for name in data.__dataclass_fields__}
+        return {name: _plain_generic(getattr(data, name)) for name in data.__dataclass_fields__}
     if isinstance(data, Mapping):
-        return {str(key): _plain(value) for key, value in data.items()}
+        return {str(key): _plain_generic(value) for key, value in data.items()}
     if isinstance(data, list | tuple):
-        return [_plain(item) for item in data]
+        return [_plain_generic(item) for item in data]
     return data
 
 

@@ -47,8 +47,7 @@ def explanation_of(detail: Mapping[str, Any] | None, source_kind: str, note: str
                    author: str | None) -> Explanation:
     """What explains a stored value: its JSON detail decoded (old rows too), with the row's source
     kind, note and author, which live in columns of their own."""
-    explanation = Explanation.from_dict(detail)
-    return dataclasses.replace(explanation, source=source_kind, note=note, author=author)
+    return Explanation.from_dict(detail, {"source": source_kind, "note": note, "author": author})
 
 
 def to_sync_run(row: SyncRunRow) -> SyncRun:

@@ -35,6 +35,7 @@ class DetailBook:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._rows: dict[int, Row[Any]] = {}
+        self._readings: dict[int, Reading] = {}
         self.refs: dict[str, Sequence[int]] = {}  # per subject, the ref of each observation of its series
 
     def prefetch(self, refs: Iterable[int]) -> None:
@@ -57,13 +58,18 @@ class DetailBook:
     def reading_at(self, subject_id: str, ref: int, value: float) -> Reading:
         """The stored observation `ref` (row id * 2 + kind) of a subject as the Reading `read_readings`
         makes of it."""
+        made = self._readings.get(ref)
+        if made is not None:  # a reading graded in several periods is made (and explained) once
+            return made
         row_id, kind = divmod(ref, _KINDS)
         if row_id not in self._rows:
             self.prefetch([ref])
         row = self._rows[row_id]
         retime = (row.taken_at, row.confirmed_at) if kind else None
-        return Reading(subject_id, row.confirmed_at if kind else row.taken_at, value,
-                       _explained(row.detail_json, row.source_kind, row.note, row.author, retime))
+        made = self._readings[ref] = Reading(
+            subject_id, row.confirmed_at if kind else row.taken_at, value,
+            _explained(row.detail_json, row.source_kind, row.note, row.author, retime))
+        return made
 
 
 class _Instants:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from okrbridge.domain import Direction, Kpi, Measure, MeasureKind, Pace, Status
-from okrbridge.grading import Bands, forecast, kpi_score, kpi_status, objective_score, pace, score_value
+from okrbridge.grading import (
+    Bands,
+    exact_share,
+    forecast,
+    kpi_score,
+    kpi_status,
+    objective_score,
+    pace,
+    score_value,
+)
 
 INCREASE = Measure(MeasureKind.INCREASE, start=300, target=500)
 DECREASE = Measure(MeasureKind.DECREASE, start=20, target=15)
@@ -406,3 +416,24 @@ def test_forecast_that_leaves_the_float_range_is_no_forecast() -> None:
     steep = [(T0, -1.7e308), (T0 + timedelta(days=1), 1.7e308)]
     assert forecast(steep, T0 + timedelta(days=30)) is None
     assert forecast([(T0, 1.0), (T0 + timedelta(days=1), math.inf)], T0) is None
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
+
+
+@given(_FINITE, _FINITE, _FINITE)
+def test_a_share_is_the_fraction_ratio_rounded_once(value: float, start: float, goal: float) -> None:
+    assume(start != goal)
+    expected = float((Fraction(value) - Fraction(start)) / (Fraction(goal) - Fraction(start)))
+    assert exact_share(value, start, goal) == expected
+
+
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=1e6),
+                          st.one_of(st.none(), st.floats(min_value=0, max_value=1))), min_size=1, max_size=8))
+def test_an_objective_score_is_the_fraction_weighted_mean_rounded_once(
+        weighted: list[tuple[float, float | None]]) -> None:
+    present = [(w, s) for w, s in weighted if s is not None]
+    total = sum((Fraction(w) for w, _ in weighted), Fraction(0))
+    expected = (None if not present or total == 0
+                else float(sum((Fraction(w) * Fraction(s) for w, s in present), Fraction(0)) / total))
+    assert objective_score(weighted) == expected

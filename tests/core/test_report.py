@@ -320,3 +320,13 @@ def test_to_dict_is_plain_json_with_iso_dates_and_enum_values() -> None:
     assert kr["explanation"] == {"source": "jql_count", "jql": "q CO-1.1",
                                  "queried_at": "2026-03-20T09:00:00"}
     assert data["kpis"][0]["status"] == "off track"
+
+
+def test_the_written_out_json_form_of_a_report_is_the_generic_one_field_by_field() -> None:
+    from okrbridge.report import _plain, _plain_generic
+
+    for period in (YEAR, Q1, Q2, MARCH):
+        report = grade_period(CATALOG, READINGS, period, now=NOW)
+        assert any(kr.explanation is not None for o in report.objectives for kr in o.krs)
+        assert _plain(report.objectives) == _plain_generic(report.objectives)
+        assert _plain(report.kpis) == _plain_generic(report.kpis)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from okrbridge.cycles import Period
 from okrbridge.domain import Catalog
 from okrbridge.report import grade_period, graded_observations, reading_window_start
-from okrbridge.store import Store
+from okrbridge.store import Store, month_sums
 from okrbridge.store.month_sums import _work_out
 from okrbridge.store.series_rows import _Instants
 
@@ -93,11 +93,18 @@ def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and
     assert store.refresh_month_sums() > 0
     assert due_count(store) == 0 and stale_sums(store) == []
     assert hs.all_grades(catalog, months) == expected  # every month from its stored sums
+    with pytest.MonkeyPatch.context() as patch:  # more subjects than a chunk: one statement for all
+        patch.setattr(month_sums, "_CHUNK", 4)
+        assert hs.all_grades(catalog, months) == expected
 
     # more history on top, not summed yet: some months stored, some due
     write_history(store, catalog, rng, syncs=15)
     assert due_count(store) > 0 and stale_sums(store) == []
-    assert hs.all_grades(catalog, months) == hs.all_grades(catalog, readings_reader(store, catalog))
+    expected = hs.all_grades(catalog, readings_reader(store, catalog))
+    assert hs.all_grades(catalog, months) == expected
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(month_sums, "_CHUNK", 4)
+        assert hs.all_grades(catalog, months) == expected
 
 
 def _reading(store: Store, subject: str, at: datetime, value: float) -> None:
