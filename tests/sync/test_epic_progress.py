@@ -19,7 +19,10 @@ def _progress(store: Store, kr: str) -> dict[str, tuple[int, int]]:
 
 def test_jira_dying_before_epic_progress_is_counted_keeps_the_last_good_progress(
         cloud_sandbox: SandboxServer, make_workspace: MakeWorkspace) -> None:
-    ws = make_workspace(cloud_sandbox, max_retries=0, full_sync_hours=0)  # the second sync asks again
+    # one request in flight: the pool asks the planned questions in order and the epics' progress
+    # (follow-ups, queued behind them) after, so Jira dies between the two whatever the machine's load
+    ws = make_workspace(cloud_sandbox, max_retries=0, full_sync_hours=0,  # the second sync asks again
+                        max_concurrency=1)
     with jira_connection(ws.settings) as jira:
         first = sync(ws, jira)
     assert first.status == "succeeded"
@@ -28,7 +31,8 @@ def test_jira_dying_before_epic_progress_is_counted_keeps_the_last_good_progress
 
     def kill_jira_after_the_values(done: int, _total: int) -> None:
         """Once every planned question is answered, every later Jira request fails with a 5xx (the
-        epics' progress is asked after them: it joins the pool's queue behind the planned questions)."""
+        epics' progress joins the pool's queue behind the planned questions; at most the one the
+        worker already started is counted)."""
         if done == len(first.planned):
             requests.put(f"{cloud_sandbox.url}/_sandbox/faults", json={"error_rate": 1.0}, timeout=5)
 
