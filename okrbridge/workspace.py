@@ -178,10 +178,13 @@ def dry_run(settings: Settings, only: frozenset[str] | None = None, *,
 
 
 def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime | None = None,
-                   note: str | None = None, author: str | None = None) -> Snapshot:
+                   note: str | None = None, author: str | None = None,
+                   sum_months: bool = True) -> Snapshot:
     """Store a manual value of a KR or KPI; UnknownSubject names an unknown id.
 
     The score it has now is stored with it as a record; every reader scores it afresh (`score_of`).
+    The month sums it made due are worked out unless `sum_months` is False (a caller recording many
+    works them out once, after the last).
     A value beyond ±MAX_CHECKIN_MAGNITUDE, a time outside cycles.user_instant's range, or a control
     character in the note or author raises ValueError naming it: nothing is stored.
     """
@@ -194,7 +197,8 @@ def record_checkin(ws: Workspace, subject_id: str, value: float, *, at: datetime
             raise ValueError(f"the {name} holds the control character {describe(char)}; write plain text")
     score = score_of(ws.subject(subject_id), value)
     stored = ws.store.record_checkin(subject_id, value, at or datetime.now(UTC), note, author, score=score)
-    ws.store.refresh_month_sums()  # one subject's month or two: the sums stay ready for `grades`
+    if sum_months:  # one subject's month or two: the sums stay ready for `grades`
+        ws.store.refresh_month_sums()
     return stored
 
 
@@ -238,9 +242,10 @@ def import_checkins(ws: Workspace, checkins: list[Checkin], *, author: str = "sa
         if (checkin.at, checkin.value) in stored[checkin.subject_id]:
             continue
         record_checkin(ws, checkin.subject_id, checkin.value, at=checkin.at, note=checkin.note or None,
-                       author=author)
+                       author=author, sum_months=False)
         stored[checkin.subject_id].add((checkin.at, checkin.value))
         added += 1
+    ws.store.refresh_month_sums()  # once for the whole file
     return added
 
 

@@ -3,21 +3,26 @@ sums are in, and the snapshot triggers never let a stale sum stand."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from okrbridge.catalog import bundled_sample, load_checkins
 from okrbridge.cycles import Period
+from okrbridge.demo import demo_settings
 from okrbridge.domain import Catalog
 from okrbridge.report import grade_period, graded_observations, reading_window_start
 from okrbridge.store import Store, month_sums
 from okrbridge.store.month_sums import _work_out
 from okrbridge.store.series_rows import _Instants
+from okrbridge.workspace import import_checkins, open_workspace
 
 from . import history_support as hs
 from .test_as_of_reads import write_history
@@ -185,3 +190,16 @@ def test_a_refresh_waits_for_a_writer_in_flight_and_stores_no_stale_sum(
     with postgres_store.engine.connect() as conn:
         assert conn.execute(text("SELECT sum_y FROM month_sum WHERE subject_id = :kr"), {"kr": kr}).all() in (
             [("2",)], [])
+
+
+def test_a_checkin_file_imported_leaves_every_month_it_wrote_summed(tmp_path: Path) -> None:
+    settings = demo_settings("http://127.0.0.1:9", tmp_path / "okrbridge.db", dict(os.environ))
+    ws = open_workspace(settings, mode="record")  # check-ins ask Jira nothing
+    try:
+        added = import_checkins(ws, load_checkins(bundled_sample("checkins.toml"), ws.catalog))
+        assert added > 0 and due_count(ws.store) == 0
+        with ws.store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM month_sum")).scalar_one() > 0
+        assert stale_sums(ws.store) == []
+    finally:
+        ws.close()
