@@ -21,10 +21,8 @@ from datetime import datetime
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from okrbridge import catalog_schema as schema
-from okrbridge.catalog_reader import CatalogReader, EntryReader, Lines
 from okrbridge.cycles import FiscalCalendar, InstantOutOfRange
 from okrbridge.domain import Catalog, SourceKind, checked_value
 from okrbridge.lint import Problem, lint
@@ -36,6 +34,10 @@ from okrbridge.tomlread import (
     nesting_too_deep,
     read_regular_bytes,
 )
+
+if TYPE_CHECKING:  # the readers load with pydantic's models, only when a file is parsed: a command that
+    # takes the recorded catalog from the store (grades, history) never needs them
+    from okrbridge.catalog_reader import EntryReader, Lines
 
 __all__ = ["CatalogError", "CatalogText", "Checkin", "LoadedCatalog", "Problem", "bundled_sample",
            "check_catalog_file", "load_catalog", "load_checkins", "read_catalog_text"]
@@ -127,6 +129,8 @@ def read_catalog_text(path: Path) -> CatalogText:
 def _parse(path: Path,
            given: CatalogText | None = None) -> tuple[dict[str, Any] | None, Lines, list[Problem]]:
     """The file's TOML, its key positions (scanned on use), and a problem if it cannot be read or parsed."""
+    from okrbridge.catalog_reader import Lines
+
     file = str(path)
     try:
         text = (given or read_catalog_text(path)).text
@@ -161,6 +165,8 @@ def _by_line(problems: Iterable[Problem]) -> list[Problem]:
 def _read_catalog(path: Path, given: CatalogText | None = None) -> tuple[LoadedCatalog | None, list[Problem]]:
     """The catalog (None when there are errors) and every error; with no error, the problems are
     left to `LoadedCatalog.warnings`, which lints the catalog on first use."""
+    from okrbridge.catalog_reader import CatalogReader
+
     data, positions, problems = _parse(path, given)
     if data is None:
         return None, problems
@@ -208,6 +214,9 @@ def load_checkins(path: Path, catalog: Catalog | None = None) -> list[Checkin]:
     Each entry names `kr` or `kpi` (one of them), a `value`, a date or date-time `at` and an optional
     `note`. With a catalog, the subject must exist and take its values from a manual source.
     """
+    from okrbridge import catalog_schema as schema
+    from okrbridge.catalog_reader import EntryReader
+
     data, positions, problems = _parse(path)
     if data is None:
         raise CatalogError(problems)

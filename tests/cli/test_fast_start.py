@@ -62,3 +62,10 @@ def test_a_recording_command_loads_alembic_only_while_a_migration_is_due(tmp_pat
 def test_reading_commands_never_load_alembic(tmp_path: Path, args: list[str]) -> None:
     loaded_by(["checkin", "CO-1.2", "1"], tmp_path)  # reading never creates the database
     assert heavy_in(loaded_by(args, tmp_path)) == set()
+
+
+@pytest.mark.parametrize("args", [["grades"], ["history", "CO-1.1"]])
+def test_reading_commands_take_the_recorded_catalog_without_loading_the_file_readers(
+        tmp_path: Path, args: list[str]) -> None:
+    loaded_by(["checkin", "CO-1.2", "1"], tmp_path)  # records the catalog and its fingerprint
+    assert not {"okrbridge.catalog_schema", "okrbridge.catalog_reader"} & loaded_by(args, tmp_path)
