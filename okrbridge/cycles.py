@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 
 _LABEL = re.compile(r"^(?P<year>[0-9]{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
@@ -39,12 +40,12 @@ class Period:
     kind: PeriodKind
     label: str
 
-    @property
+    @cached_property  # grading asks it of each objective's cycle for every KR of every period
     def starts_at(self) -> datetime:
         """The first instant of the period (UTC midnight)."""
         return datetime.combine(self.start, time.min, tzinfo=UTC)
 
-    @property
+    @cached_property
     def ends_at(self) -> datetime:
         """The first instant after the period (UTC midnight of `end`); grades are taken before it."""
         return datetime.combine(self.end, time.min, tzinfo=UTC)
