@@ -46,12 +46,14 @@ def snapshot_table() -> Table:
 def _retimed(detail: Any, first_seen: str, at: str) -> Any:
     """`detail` with every `queried_at` equal to `first_seen` (at any depth) replaced by `at`."""
     if isinstance(detail, dict):
+        # only containers are walked into: an explanation is mostly flat text and numbers
         return {
-            key: at if key == VOLATILE_DETAIL_KEY and value == first_seen else _retimed(value, first_seen, at)
+            key: at if key == VOLATILE_DETAIL_KEY and value == first_seen
+            else _retimed(value, first_seen, at) if isinstance(value, dict | list) else value
             for key, value in detail.items()
         }
     if isinstance(detail, list):
-        return [_retimed(item, first_seen, at) for item in detail]
+        return [_retimed(item, first_seen, at) if isinstance(item, dict | list) else item for item in detail]
     return detail
 
 
