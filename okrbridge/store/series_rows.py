@@ -36,7 +36,6 @@ class DetailBook:
         self._engine = engine
         self._rows: dict[int, Row[Any]] = {}
         self._readings: dict[int, Reading] = {}
-        self.refs: dict[str, Sequence[int]] = {}  # per subject, the ref of each observation of its series
 
     def prefetch(self, refs: Iterable[int]) -> None:
         """Read the rows of these stored observations (row id * 2 + kind) not yet read, in chunks."""
@@ -50,10 +49,6 @@ class DetailBook:
                 chunk = wanted[start:start + _CHUNK]
                 for row in conn.execute(select(*columns).where(table.c.id.in_(chunk))):
                     self._rows[row.id] = row
-
-    def reading(self, subject_id: str, index: int, value: float) -> Reading:
-        """Observation `index` of the subject's series as the Reading `read_readings` makes of it."""
-        return self.reading_at(subject_id, self.refs[subject_id][index], value)
 
     def reading_at(self, subject_id: str, ref: int, value: float) -> Reading:
         """The stored observation `ref` (row id * 2 + kind) of a subject as the Reading `read_readings`
@@ -151,9 +146,10 @@ def _series(book: DetailBook, subject_id: str, rows: Sequence[Sequence[Any]], se
     if not all(map(lt, times[:-1], times[1:])):  # rows overlap (a check-in dated into a confirmed span)
         order = sorted(range(len(times)), key=lambda i: (times[i], refs[i]))
         times, refs, kept = [times[i] for i in order], [refs[i] for i in order], [kept[i] for i in order]
-    stored_refs = book.refs[subject_id] = array("q", refs)
+    stored_refs = array("q", refs)
     stored = array("d", kept)
-    return Series(array("q", times), stored, lambda i: book.reading(subject_id, i, stored[i]), stored_refs)
+    return Series(array("q", times), stored, lambda i: book.reading_at(subject_id, stored_refs[i], stored[i]),
+                  stored_refs)
 
 
 def read_series(engine: Engine, subject_ids: Sequence[str], since: datetime | None,
