@@ -4,10 +4,12 @@ the grades every question of a year asks (year, quarters, months, each at severa
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from okrbridge.cycles import FiscalCalendar, Period, PeriodKind
 from okrbridge.domain import (
@@ -23,10 +25,19 @@ from okrbridge.domain import (
 )
 from okrbridge.explanation import Explanation
 from okrbridge.report import grade_period
+from okrbridge.store import Store
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 CALENDAR = FiscalCalendar(1)
 CYCLES = ("2026", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026-02", "2026-07", "2025-Q4")
+
+
+def migrated_store(backend: str, request: pytest.FixtureRequest, make_store: Callable[[Any], Store]) -> Store:
+    """A migrated, empty store on the backend a test is parametrized with: a fresh SQLite file
+    ("sqlite") or the real PostgreSQL's emptied database ("postgresql")."""
+    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+    store.migrate()
+    return store
 
 
 def random_catalog(rng: random.Random, krs: int = 12, kpis: int = 3) -> Catalog:

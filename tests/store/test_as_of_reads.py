@@ -39,8 +39,7 @@ def write_history(store: Store, catalog: Catalog, rng: random.Random, syncs: int
 def test_bounded_reads_grade_every_period_exactly_like_a_full_read(
         backend: str, seed: int, request: pytest.FixtureRequest,
         make_store: Callable[[Any], Store]) -> None:
-    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
-    store.migrate()
+    store = hs.migrated_store(backend, request, make_store)
     rng = random.Random(seed)
     catalog = hs.random_catalog(rng)
     write_history(store, catalog, rng, syncs=60)
@@ -60,8 +59,7 @@ def test_bounded_reads_grade_every_period_exactly_like_a_full_read(
 def test_the_series_read_grades_every_period_and_explains_every_grade_exactly_like_the_readings_read(
         backend: str, seed: int, request: pytest.FixtureRequest,
         make_store: Callable[[Any], Store]) -> None:
-    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
-    store.migrate()
+    store = hs.migrated_store(backend, request, make_store)
     rng = random.Random(seed)
     catalog = hs.random_catalog(rng)
     write_history(store, catalog, rng, syncs=60)  # check-ins dated into confirmed spans included

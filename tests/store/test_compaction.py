@@ -275,8 +275,7 @@ def answers(store: Store, catalog: Catalog, probes: list[datetime]) -> dict[str,
 def test_every_grade_history_answer_and_reading_is_the_same_after_compaction(
         backend: str, seed: int, request: pytest.FixtureRequest,
         make_store: Callable[[Any], Store]) -> None:
-    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
-    store.migrate()
+    store = hs.migrated_store(backend, request, make_store)
     rng = random.Random(seed)
     catalog = hs.random_catalog(rng)
     overlaps = write_history(store, catalog, rng, syncs=160)

@@ -84,8 +84,7 @@ def due_count(store: Store) -> int:
 def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and_between_refreshes(
         backend: str, seed: int, request: pytest.FixtureRequest,
         make_store: Callable[[Any], Store]) -> None:
-    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
-    store.migrate()
+    store = hs.migrated_store(backend, request, make_store)
     rng = random.Random(seed)
     catalog = hs.random_catalog(rng)
     write_history(store, catalog, rng, syncs=50)  # check-ins dated into confirmed spans included
@@ -138,8 +137,7 @@ def test_a_forecast_from_month_sums_is_the_line_through_the_observations(store: 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_write_to_a_snapshot_drops_and_marks_due_the_months_it_touches(
         backend: str, request: pytest.FixtureRequest, make_store: Callable[[Any], Store]) -> None:
-    store = make_store(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
-    store.migrate()
+    store = hs.migrated_store(backend, request, make_store)
     catalog = hs.random_catalog(random.Random(2))
     store.sync_catalog(catalog, now=hs.YEAR_START - timedelta(days=90))
     kr = catalog.objectives[0].key_results[0].id
