@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 _LABEL = re.compile(r"^(?P<year>[0-9]{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
@@ -188,8 +188,19 @@ class FiscalCalendar:
         return self.quarter(fiscal_year, months_in // 3 + 1)
 
     def parse(self, label: str) -> Period:
-        """`"2026"`, `"2026-Q2"` or `"2026-05"` as a period; CycleError names what is wrong."""
-        match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
+        """`"2026"`, `"2026-Q2"` or `"2026-05"` as a period; CycleError names what is wrong.
+
+        A label is read once per calendar: grading asks for each objective's cycle in every period
+        it grades, and a Period is immutable, so one is shared by all of them.
+        """
+        if not isinstance(label, str):
+            raise CycleError(
+                f"cycle {label!r} is not a year (2026), a quarter (2026-Q2) or a month (2026-05)")
+        return _parsed(self, label)
+
+    def _parse(self, label: str) -> Period:
+        """`parse`, uncached."""
+        match = _LABEL.fullmatch(label.strip())
         if match is None:
             raise CycleError(
                 f"cycle {label!r} is not a year (2026), a quarter (2026-Q2) or a month (2026-05)")
@@ -222,3 +233,9 @@ class FiscalCalendar:
         order = list(PeriodKind)
         shorter = order[order.index(cycle.kind) + 1:]
         return [cycle, *(p for kind in shorter for p in self.periods(kind, cycle))]
+
+
+@lru_cache(maxsize=1024)
+def _parsed(calendar: FiscalCalendar, label: str) -> Period:
+    """`calendar.parse(label)`, kept (a handful of distinct labels, read thousands of times)."""
+    return calendar._parse(label)

@@ -3,9 +3,9 @@
 Why: every cycle okrbridge grades (fiscal years, quarters, months) starts and ends at a UTC month
 boundary, so a grade's window is a run of whole months, cut at the report's instant. A month of a
 KR's history folds into one `MonthSum` — the exact line sums of its observations and the latest
-of them — and a window is answered from running totals of those: the trend line is one
-subtraction, the latest observation the last month's. The sums are exact (see okrbridge.line_fit),
-so the grade is the one the full series gives, number for number. Pure, no IO.
+of them — and a window is answered from its months: the trend line is the sum of their sums, the
+latest observation the last month's. The sums are exact (see okrbridge.line_fit), so the grade is
+the one the full series gives, number for number. Pure, no IO.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class MonthlyObservations:
     """`Observations` (see okrbridge.series) of one subject from its month sums, for windows of whole
     months; each sum holds the observations up to the one instant `until` every query names.
 
-    Kept as columns (one list per sum, scaled to one exponent), so a window's line is six C-level
+    Kept as columns (one tuple per sum, scaled to one exponent), so a window's line is six C-level
     `sum()`s over slices rather than a chain of objects: `grades` builds one per KR.
     """
 

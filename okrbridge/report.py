@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
-from okrbridge.cycles import FiscalCalendar, Period, PeriodKind, as_utc
+from okrbridge.cycles import Period, PeriodKind, as_utc
 from okrbridge.domain import Catalog, KeyResult, Kpi, Level, MeasureKind, Objective, Pace, Reading, Status
 from okrbridge.explanation import Explanation
 from okrbridge.grading import Bands, kpi_status, objective_score, pace, score_of
@@ -216,13 +215,6 @@ def _grade_kpi(kpi: Kpi, readings: Sequence[Reading] | Observations, *, before: 
                     reading.explanation if reading is not None else None)
 
 
-@lru_cache(maxsize=1024)
-def _cycle(calendar: FiscalCalendar, label: str) -> Period:
-    """An objective's cycle label read with the calendar (2,000 objectives share a few cycles; a
-    Period is immutable, so one is shared by every grade that reads the label)."""
-    return calendar.parse(label)
-
-
 def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Observations],
                  period: Period, *, now: datetime, bands: Bands | None = None,
                  pace_tolerance: float = 0.1) -> PeriodReport:
@@ -240,7 +232,7 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Ob
     now = as_utc(now)
     objectives: list[ObjectiveGrade] = []
     for objective in catalog.objectives:
-        cycle = _cycle(calendar, objective.cycle)
+        cycle = calendar.parse(objective.cycle)
         if cycle.overlaps(period):
             objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands,
                                                 tolerance=pace_tolerance))
@@ -264,7 +256,7 @@ def graded_observations(catalog: Catalog, observations: Mapping[str, Observation
 
     for period in periods:
         for objective in catalog.objectives:
-            cycle = _cycle(catalog.calendar, objective.cycle)
+            cycle = catalog.calendar.parse(objective.cycle)
             if not cycle.overlaps(period):
                 continue
             before = min(period.ends_at, cycle.ends_at)
