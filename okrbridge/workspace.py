@@ -42,7 +42,6 @@ from okrbridge.cycles import Period, PeriodKind, user_instant
 from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
-from okrbridge.month_series import is_month_start
 from okrbridge.report import PeriodReport, grade_period, graded_observations, reading_window_start
 from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.series import Observations
@@ -271,32 +270,15 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
     """
     since = reading_window_start(ws.catalog, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    kpis = [kpi.id for kpi in ws.catalog.kpis]
-    observations: dict[str, Observations]
-    if _whole_months(ws.catalog, periods):
-        by_month, details = ws.store.month_series(
-            [kr.id for kr in ws.catalog.key_results()], since=since, until=period.ends_at, now=now)
-        kpi_series, _ = ws.store.series(kpis, until=period.ends_at, since=since, book=details)
-        observations = {**by_month, **kpi_series}
-    else:
-        subjects = [kr.id for kr in ws.catalog.key_results()] + kpis
-        series, details = ws.store.series(subjects, until=period.ends_at, since=since)
-        observations = dict(series)
+    by_month, details = ws.store.month_series(
+        [kr.id for kr in ws.catalog.key_results()], since=since, until=period.ends_at, now=now)
+    kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at, since=since,
+                                    book=details)
+    observations: dict[str, Observations] = {**by_month, **kpi_series}
     details.prefetch(graded_observations(ws.catalog, observations, periods, now=now))
     for each in periods:
         yield grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
                            pace_tolerance=ws.settings.grading.pace_tolerance)
-
-
-def _whole_months(catalog: Catalog, periods: Sequence[Period]) -> bool:
-    """Whether every window the grades of `periods` read starts and ends at a UTC month boundary
-    (always, with okrbridge's calendars; checked, so a calendar that changed would fall back to
-    reading every observation rather than grade wrong)."""
-    bounds = [moment for period in periods for moment in (period.starts_at, period.ends_at)]
-    for objective in catalog.objectives:
-        cycle = catalog.calendar.parse(objective.cycle)
-        bounds += [cycle.starts_at, cycle.ends_at]
-    return all(map(is_month_start, bounds))
 
 
 def jira_connection(settings: Settings) -> JiraConnection:
