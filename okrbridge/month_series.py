@@ -3,9 +3,11 @@
 Why: every cycle okrbridge grades (fiscal years, quarters, months) starts and ends at a UTC month
 boundary, so a grade's window is a run of whole months, cut at the report's instant. A month of a
 KR's history folds into one `MonthSum` — the exact line sums of its observations and the latest
-of them — and a window is answered from its months: the trend line is the sum of their sums, the
-latest observation the last month's. The sums are exact (see okrbridge.line_fit), so the grade is
-the one the full series gives, number for number. Pure, no IO.
+of them — and the store keeps, per month, the *running* sums: those of every observation up to
+the month's end (`running_rows`). A window's trend line is then the difference of two rows (the
+last month inside it and the last before it) and its latest observation that of its last month,
+so a year's grade reads two rows per KR, not twelve. The sums are exact (see okrbridge.line_fit),
+so the grade is the one the full series gives, number for number. Pure, no IO.
 """
 
 from __future__ import annotations
@@ -15,18 +17,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import itemgetter, lshift
+from operator import itemgetter
 
 from okrbridge.cycles import as_utc
 from okrbridge.domain import Reading
-from okrbridge.line_fit import LineSums
+from okrbridge.line_fit import EMPTY, LineSums
 from okrbridge.series import micros
 
 
 @dataclass(frozen=True, slots=True)
 class MonthSum:
-    """One subject's observations in one month: their line sums and the latest of them (its instant
-    in microseconds, the stored observation it is, row id * 2 + kind, and its value)."""
+    """One subject's month: the line sums of its observations (or, as `running_rows` makes them, of
+    every observation through the month's end) and the month's latest observation (its instant in
+    microseconds, the stored observation it is, row id * 2 + kind, and its value)."""
 
     month: str
     sums: LineSums
@@ -79,44 +82,49 @@ def month_sum_of(month: str, observations: Iterable[tuple[int, int, float]]) -> 
 
 
 class MonthlyObservations:
-    """`Observations` (see okrbridge.series) of one subject from its month sums, for windows of whole
-    months; each sum holds the observations up to the one instant `until` every query names.
+    """`Observations` (see okrbridge.series) of one subject from its running month sums, for windows
+    bounded by the month starts `bounds` (a store reads the rows those windows need and no others);
+    the sums hold the observations up to the one instant `until` every query names.
 
-    Kept as columns (one tuple per sum, scaled to one exponent), so a window's line is six C-level
-    `sum()`s over slices rather than a chain of objects: `grades` builds one per KR.
+    Each row holds the sums of the subject's observations through its month, counted from a start the
+    rows share: the subject's first month, or the earliest bound when the store worked them out from
+    there (no window starts before it). A window's line is its last row less the row before it.
     """
 
-    __slots__ = ("_columns", "_exponent", "_last", "_make", "_starts", "until")
+    __slots__ = ("_bounds", "_last", "_make", "_rows", "_starts", "_sums", "until")
 
-    def __init__(self, months: Iterable[MonthRow], until: datetime,
+    def __init__(self, months: Iterable[MonthRow], bounds: Iterable[datetime], until: datetime,
                  make: Callable[[int, float], Reading]) -> None:
-        """`months` as `MonthRow`s of one subject (any order; what the store reads), `until` the
-        instant their sums stop at, `make` the Reading of a stored observation (ref, value)."""
-        ordered = sorted(months, key=itemgetter(1))
-        _, keys, counts, text_x, text_xx, text_y, text_xy, exponents, nonfinite, refs, values = (
-            zip(*ordered, strict=True) if ordered else ((),) * 11)
-        # the store keeps the sums as decimal text: converted column by column, at C speed
-        sums_x, sums_xx = tuple(map(int, text_x)), tuple(map(int, text_xx))
-        sums_y, sums_xy = tuple(map(int, text_y)), tuple(map(int, text_xy))
-        exponent = max(exponents, default=0)
-        if exponent != min(exponents, default=0):  # non-integer values: scale every month alike
-            shifts = [exponent - each for each in exponents]
-            sums_y = tuple(map(lshift, sums_y, shifts))
-            sums_xy = tuple(map(lshift, sums_xy, shifts))
-        self._exponent = exponent
-        self._starts = list(map(_month_micros, keys))
-        self._columns = (counts, sums_x, sums_xx, sums_y, sums_xy, nonfinite)
-        self._last = (refs, values)
+        """`months` as `MonthRow`s of one subject (any order; what the store reads), `bounds` the
+        instants windows may start or end at, `until` the instant the sums stop at, `make` the
+        Reading of a stored observation (ref, value)."""
+        self._rows = sorted(months, key=itemgetter(1))
+        self._starts = [_month_micros(row[1]) for row in self._rows]
+        self._sums: list[LineSums | None] = [None] * len(self._rows)
+        self._bounds = frozenset(map(_bound, bounds))
         self._make = make
         self.until = as_utc(until)
 
     def _span(self, not_before: datetime | None, before: datetime, until: datetime) -> tuple[int, int]:
-        """The indexes [low, high) of the months inside the window."""
+        """The indexes [low, high) of the rows inside the window."""
         if until != self.until:
             raise ValueError(f"these month sums hold observations up to {self.until.isoformat()}, "
                              f"not {as_utc(until).isoformat()}")
-        low = bisect_left(self._starts, _bound(not_before)) if not_before is not None else 0
-        return low, max(low, bisect_left(self._starts, _bound(before)))
+        if not_before is None:
+            raise ValueError("month sums answer windows with a start (a cycle's), not open ones")
+        low, high = _bound(not_before), _bound(before)
+        if low not in self._bounds or high not in self._bounds:
+            raise ValueError(f"these month sums were read for windows bounded at other months than "
+                             f"{as_utc(not_before).isoformat()} and {as_utc(before).isoformat()}")
+        low = bisect_left(self._starts, low)
+        return low, max(low, bisect_left(self._starts, high))
+
+    def _sums_at(self, index: int) -> LineSums:
+        """The running sums of row `index` (read from its text once)."""
+        made = self._sums[index]
+        if made is None:
+            made = self._sums[index] = row_sums(self._rows[index])
+        return made
 
     def last(self, *, not_before: datetime | None, before: datetime, until: datetime) -> int | None:
         """The latest observation of the window: that of its last month with any."""
@@ -124,26 +132,27 @@ class MonthlyObservations:
         return high - 1 if high > low else None
 
     def line(self, *, not_before: datetime | None, before: datetime, until: datetime) -> LineSums:
-        """The window's line sums: the sums of its months."""
+        """The window's line sums: its last month's running sums less those of the month before it."""
         low, high = self._span(not_before, before, until)
-        counts, sums_x, sums_xx, sums_y, sums_xy, nonfinite = self._columns
-        return LineSums(sum(counts[low:high]), sum(sums_x[low:high]), sum(sums_xx[low:high]),
-                        sum(sums_y[low:high]), sum(sums_xy[low:high]), self._exponent,
-                        sum(nonfinite[low:high]))
+        if high == low:
+            return EMPTY
+        through = self._sums_at(high - 1)
+        return through - self._sums_at(low - 1) if low else through
 
     def reading(self, pick: int) -> Reading:
         """The latest observation of month `pick` as a Reading."""
-        refs, values = self._last
-        return self._make(refs[pick], values[pick])
+        row = self._rows[pick]
+        return self._make(row[9], row[10])
 
     def detail_ref(self, pick: int) -> int | None:
         """The stored observation `pick` names."""
-        return self._last[0][pick]
+        return self._rows[pick][9]
 
 
 MonthRow = tuple[str, str, int, int | str, int | str, int | str, int | str, int, int, int, float]
-"""A subject's month flat, as the store reads it: (subject, month, count, Σx, Σx², Σy, Σxy, exponent,
-non-finite, last ref, last value); the four sums as integers or their decimal text."""
+"""A subject's running sums through a month, flat, as the store reads them: (subject, month, count,
+Σx, Σx², Σy, Σxy, exponent, non-finite, ref and value of the month's latest observation); the four
+sums as integers or their decimal text."""
 
 
 def month_row(subject_id: str, each: MonthSum) -> MonthRow:
@@ -151,6 +160,28 @@ def month_row(subject_id: str, each: MonthSum) -> MonthRow:
     sums = each.sums
     return (subject_id, each.month, sums.count, sums.sum_x, sums.sum_xx, sums.sum_y, sums.sum_xy,
             sums.exponent, sums.nonfinite, each.last_ref, each.last_value)
+
+
+def row_sums(row: MonthRow) -> LineSums:
+    """The line sums a MonthRow holds."""
+    _, _, count, sum_x, sum_xx, sum_y, sum_xy, exponent, nonfinite, _, _ = row
+    return LineSums(count, int(sum_x), int(sum_xx), int(sum_y), int(sum_xy), exponent, nonfinite)
+
+
+def running(before: MonthRow | None, months: Iterable[MonthSum]) -> list[MonthSum]:
+    """The running sums of a subject's months (each `MonthSum` of one month's observations, in month
+    order) on top of `before`, the running row of the month before them (None: nothing before)."""
+    total = row_sums(before) if before is not None else EMPTY
+    made: list[MonthSum] = []
+    for each in months:
+        total = total + each.sums
+        made.append(MonthSum(each.month, total, each.last_at, each.last_ref, each.last_value))
+    return made
+
+
+def running_rows(subject_id: str, before: MonthRow | None, months: Iterable[MonthSum]) -> list[MonthRow]:
+    """`running` as the MonthRows of `subject_id`."""
+    return [month_row(subject_id, each) for each in running(before, months)]
 
 
 @lru_cache(maxsize=4096)
@@ -178,4 +209,7 @@ __all__ = [
     "month_sum_of",
     "months_between",
     "next_month",
+    "row_sums",
+    "running",
+    "running_rows",
 ]

@@ -268,6 +268,18 @@ def graded_observations(catalog: Catalog, observations: Mapping[str, Observation
                 yield ref
 
 
+def window_bounds(catalog: Catalog, periods: Sequence[Period]) -> list[datetime]:
+    """Every instant a KR's window starts or ends at when `grade_period` grades these periods: its
+    objective's cycle start, and the earlier of the period's and the cycle's ends."""
+    bounds: set[datetime] = set()
+    for period in periods:
+        for objective in catalog.objectives:
+            cycle = catalog.calendar.parse(objective.cycle)
+            if cycle.overlaps(period):
+                bounds.update((cycle.starts_at, min(period.ends_at, cycle.ends_at)))
+    return sorted(bounds)
+
+
 def reading_window_start(catalog: Catalog, period: Period, now: datetime) -> datetime:
     """The earliest instant a grade of `period` (or of any period inside it) as of `now` reads from.
 

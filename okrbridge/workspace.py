@@ -42,7 +42,13 @@ from okrbridge.cycles import Period, PeriodKind, user_instant
 from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
-from okrbridge.report import PeriodReport, grade_period, graded_observations, reading_window_start
+from okrbridge.report import (
+    PeriodReport,
+    grade_period,
+    graded_observations,
+    reading_window_start,
+    window_bounds,
+)
 from okrbridge.safe_text import describe, printable, unsafe_character
 from okrbridge.series import Observations
 from okrbridge.store import (
@@ -263,15 +269,15 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
                 nested: bool = False) -> Iterator[PeriodReport]:
     """`grades`, one report at a time (a caller that writes each out holds one report, not seventeen).
 
-    The store is read once for all the periods: the key results' month sums since the earliest
-    cycle graded (every cycle is a run of whole months; see okrbridge.month_series), the KPIs'
+    The store is read once for all the periods: the key results' running month sums at the bounds
+    of the windows graded (every cycle is a run of whole months; see okrbridge.month_series), the KPIs'
     valued observations as compact series (a KPI's value may be older than any cycle), and then only
     the explanations of the readings the grades show (in a few batched statements).
     """
     since = reading_window_start(ws.catalog, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     by_month, details = ws.store.month_series(
-        [kr.id for kr in ws.catalog.key_results()], since=since, until=period.ends_at, now=now)
+        [kr.id for kr in ws.catalog.key_results()], bounds=window_bounds(ws.catalog, periods), now=now)
     kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at, since=since,
                                     book=details)
     observations: dict[str, Observations] = {**by_month, **kpi_series}

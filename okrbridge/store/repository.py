@@ -451,13 +451,14 @@ class Store:
             book,
         )
 
-    def month_series(self, subject_ids: Iterable[str], *, since: datetime, until: datetime, now: datetime,
+    def month_series(self, subject_ids: Iterable[str], *, bounds: Iterable[datetime], now: datetime,
                      book: DetailBook | None = None) -> tuple[dict[str, MonthlyObservations], DetailBook]:
-        """Each subject's observations in the months of `[since, until)` up to `now`, as month sums
-        (see okrbridge.store.month_sums), and the book their explanations are read through."""
+        """Each subject's observations up to `now` as running month sums, for windows that start and
+        end at `bounds` (month starts; see okrbridge.store.month_sums), and the book their
+        explanations are read through."""
         book = book if book is not None else DetailBook(self.engine)
         found = month_sums.read_month_series(self.engine, list(dict.fromkeys(subject_ids)),
-                                             _as_utc(since, "since"), _as_utc(until, "until"),
+                                             [_as_utc(bound, "bound") for bound in bounds],
                                              _as_utc(now, "now"), book)
         return found, book
 

@@ -325,16 +325,20 @@ class JiraScopeRow(StoreModel, table=True):
 
 
 class MonthSumRow(StoreModel, table=True):
-    """The exact line sums of one subject's observations in one UTC month, and the latest of them
-    (see okrbridge.month_series): what `grades` reads instead of every observation.
+    """The exact running line sums of one subject's observations through one UTC month (every
+    observation up to the month's end), and the month's latest observation (see
+    okrbridge.month_series): what `grades` reads instead of every observation.
 
     Derived from `snapshot` and kept honest by the database: a trigger on every write to a
-    snapshot row (migration 0009) deletes the sums of the months that row touches and marks them
-    due (`MonthSumDueRow`), so a sum that exists is never stale, whoever wrote the row. The sums
-    are whole numbers too large for a 64-bit column, so they are kept as decimal text.
+    snapshot row (migration 0010) deletes the sums of the first month whose observations the write
+    changed and of every later month of that subject, and marks them due (`MonthSumDueRow`), so a
+    sum that exists is never stale, whoever wrote the row. The sums are whole numbers too large for
+    a 64-bit column, so they are kept as decimal text.
     """
 
     __tablename__ = "month_sum"
+    # "the last row of each subject before a bound, holding nothing after the report's instant"
+    __table_args__ = (Index("ix_month_sum_subject_id_month_last_at", "subject_id", "month", "last_at"),)
 
     subject_id: str = Field(primary_key=True)
     month: str = Field(primary_key=True)  # "YYYY-MM", UTC

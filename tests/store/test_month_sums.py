@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import text
 
 from okrbridge.catalog import bundled_sample, load_checkins
-from okrbridge.cycles import Period
+from okrbridge.cycles import Period, PeriodKind
 from okrbridge.demo import demo_settings
 from okrbridge.domain import Catalog
-from okrbridge.report import grade_period, graded_observations, reading_window_start
+from okrbridge.month_series import month_sum_of
+from okrbridge.report import grade_period, graded_observations, reading_window_start, window_bounds
 from okrbridge.store import Store, month_sums
-from okrbridge.store.month_sums import _work_out
 from okrbridge.store.series_rows import _Instants
 from okrbridge.workspace import import_checkins, open_workspace
 
@@ -35,7 +35,7 @@ def month_reader(store: Store, catalog: Catalog, rng: random.Random) -> Callable
 
     def read(period: Period, now: datetime) -> dict[str, Any]:
         since = reading_window_start(catalog, period, now)
-        by_month, book = store.month_series(krs, since=since, until=period.ends_at, now=now)
+        by_month, book = store.month_series(krs, bounds=window_bounds(catalog, [period]), now=now)
         series, _ = store.series(kpis, until=period.ends_at, since=since, book=book)
         found: dict[str, Any] = {**by_month, **series}
         if rng.random() < 0.5:  # reading ahead changes nothing but how many statements are run
@@ -43,6 +43,25 @@ def month_reader(store: Store, catalog: Catalog, rng: random.Random) -> Callable
         return found
 
     return read
+
+
+def nested_grades(store: Store, catalog: Catalog, *, by_month: bool) -> list[dict[str, Any]]:
+    """The year's reports and those of every quarter and month in it, each as of several instants,
+    read once per instant for all seventeen (as `grades --nested` reads): from month sums, or from
+    every reading."""
+    year = hs.CALENDAR.period_of(PeriodKind.YEAR, hs.YEAR_START)
+    periods = hs.CALENDAR.nested(year)
+    reports = []
+    for now in hs.NOWS:
+        if by_month:
+            found: Any = store.month_series([kr.id for kr in catalog.key_results()],
+                                            bounds=window_bounds(catalog, periods), now=now)[0]
+            found.update(store.series([kpi.id for kpi in catalog.kpis], until=year.ends_at,
+                                      since=reading_window_start(catalog, year, now))[0])
+        else:
+            found = store.readings(until=year.ends_at, since=reading_window_start(catalog, year, now))
+        reports += [grade_period(catalog, found, period, now=now).to_dict() for period in periods]
+    return reports
 
 
 def readings_reader(store: Store, catalog: Catalog) -> Callable[[Period, datetime], Any]:
@@ -53,25 +72,30 @@ def readings_reader(store: Store, catalog: Catalog) -> Callable[[Period, datetim
 
 
 def stale_sums(store: Store) -> list[tuple[str, str]]:
-    """The stored month sums that differ from the sums of the rows as they are now."""
+    """The stored running sums that differ from the running sums of the rows as they are now (every
+    month of the subject's history up to the stored one, worked out again)."""
     with store.engine.connect() as conn:
         stored = {(row[0], row[1]): tuple(row[2:]) for row in conn.execute(text(
             "SELECT subject_id, month, count, sum_x, sum_xx, sum_y, sum_xy, exponent, nonfinite, last_at, "
             "last_ref, last_value FROM month_sum"))}
-        worked_out = {(subject, month): each for subject, month, each in
-                      _work_out(conn, list(stored), _Instants(), None)}
-    stale = []
-    for key, row in stored.items():
-        each = worked_out[key]
-        if each is None:
-            stale.append(key)
-            continue
-        sums = each.sums
-        expected = (sums.count, str(sums.sum_x), str(sums.sum_xx), str(sums.sum_y), str(sums.sum_xy),
-                    sums.exponent, sums.nonfinite, each.last_at, each.last_ref, each.last_value)
-        if row != expected:
-            stale.append(key)
-    return stale
+        subjects = sorted({subject for subject, _ in stored})
+        worked_out = month_sums.running_from_rows(conn, subjects, "1970-01", "2100-01", {}, _Instants(), None)
+        last_at = {(subject, each.month): each.last_at for subject, each in _months_of(conn, subjects)}
+    expected = {(row[0], row[1]): (*row[2:9], last_at[row[0], row[1]], *row[9:])
+                for rows in worked_out.values() for row in rows}
+    as_ints = [int if i in (1, 2, 3, 4) else (lambda v: v) for i in range(10)]
+    return sorted(key for key, row in stored.items()
+                  if expected.get(key) != tuple(convert(v) for convert, v in zip(as_ints, row, strict=True)))
+
+
+def _months_of(conn: Any, subjects: list[str]) -> Any:
+    """Each (subject, MonthSum of one month) of the subjects' whole history."""
+    found = month_sums._observations(conn, subjects, "1970-01", "2100-01", _Instants(), None)
+    for subject, months in found.items():
+        for month, points in months.items():
+            each = month_sum_of(month, points)
+            assert each is not None
+            yield subject, each
 
 
 def due_count(store: Store) -> int:
@@ -93,10 +117,13 @@ def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and
 
     assert due_count(store) > 0
     assert hs.all_grades(catalog, months) == expected  # every month worked out from the rows
+    nested = nested_grades(store, catalog, by_month=False)
+    assert nested_grades(store, catalog, by_month=True) == nested
 
     assert store.refresh_month_sums() > 0
     assert due_count(store) == 0 and stale_sums(store) == []
     assert hs.all_grades(catalog, months) == expected  # every month from its stored sums
+    assert nested_grades(store, catalog, by_month=True) == nested
     with pytest.MonkeyPatch.context() as patch:  # more subjects than a chunk: one statement for all
         patch.setattr(month_sums, "_CHUNK", 4)
         assert hs.all_grades(catalog, months) == expected
@@ -106,9 +133,14 @@ def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and
     assert due_count(store) > 0 and stale_sums(store) == []
     expected = hs.all_grades(catalog, readings_reader(store, catalog))
     assert hs.all_grades(catalog, months) == expected
+    assert nested_grades(store, catalog, by_month=True) == nested_grades(store, catalog, by_month=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(month_sums, "_CHUNK", 4)
         assert hs.all_grades(catalog, months) == expected
+    # worked out a few months at a time: each batch on top of the one before
+    assert month_sums.refresh_month_sums(store.engine, batch=3) > 0
+    assert due_count(store) == 0 and stale_sums(store) == []
+    assert hs.all_grades(catalog, months) == expected
 
 
 def _reading(store: Store, subject: str, at: datetime, value: float) -> None:
@@ -128,14 +160,14 @@ def test_a_forecast_from_month_sums_is_the_line_through_the_observations(store: 
     store.refresh_month_sums()
     year = catalog.calendar.parse("2026")
     now = datetime(2026, 3, 15, tzinfo=UTC)
-    by_month, _ = store.month_series([kr], since=year.starts_at, until=year.ends_at, now=now)
+    by_month, _ = store.month_series([kr], bounds=[year.starts_at, year.ends_at], now=now)
     graded = grade_period(catalog, by_month, year, now=now)
     grade = next(k for o in graded.objectives for k in o.krs if k.id == kr)
     assert (grade.value, grade.forecast) == (59.0, 365.0)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_every_write_to_a_snapshot_drops_and_marks_due_the_months_it_touches(
+def test_a_write_to_a_snapshot_drops_and_marks_due_the_first_month_it_changed_and_every_later_one(
         backend: str, request: pytest.FixtureRequest, make_store: Callable[[Any], Store]) -> None:
     store = hs.migrated_store(backend, request, make_store)
     catalog = hs.random_catalog(random.Random(2))
@@ -152,20 +184,27 @@ def test_every_write_to_a_snapshot_drops_and_marks_due_the_months_it_touches(
             return ([row[0] for row in conn.execute(text(months), {"kr": kr})],
                     [row[0] for row in conn.execute(text(due), {"kr": kr})])
 
+    def run(statement: str, **values: Any) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(text(statement), {"kr": kr, **values})
+
     assert state() == (["2026-03", "2026-05"], [])
-    # a hand-written UPDATE, as an operator might run: the March reading confirmed into April
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE snapshot SET confirmed_at = :at WHERE subject_id = :kr AND value = 5"),
-                     {"at": datetime(2026, 4, 2, tzinfo=UTC) if backend == "postgresql" else
-                      "2026-04-02 00:00:00.000000", "kr": kr})
-    assert state() == (["2026-05"], ["2026-03", "2026-04"])
+    # hand-written statements, as an operator might run them. The March reading confirmed into
+    # April: a confirmation, which adds an observation in April and leaves March's as it was
+    april = datetime(2026, 4, 2, tzinfo=UTC) if backend == "postgresql" else "2026-04-02 00:00:00.000000"
+    run("UPDATE snapshot SET confirmed_at = :at WHERE subject_id = :kr AND value = 5", at=april)
+    assert state() == (["2026-03"], ["2026-04", "2026-05"])
     assert store.refresh_month_sums() == 2 and stale_sums(store) == []
     assert state() == (["2026-03", "2026-04", "2026-05"], [])
-    with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM snapshot WHERE subject_id = :kr AND value = 7"), {"kr": kr})
+    # its value edited: every month from the one it was first seen in changes
+    run("UPDATE snapshot SET value = 6 WHERE subject_id = :kr AND value = 5")
+    assert state() == ([], ["2026-03", "2026-04", "2026-05"])
+    assert store.refresh_month_sums() == 3 and stale_sums(store) == []
+    run("DELETE FROM snapshot WHERE subject_id = :kr AND value = 7")
     assert state() == (["2026-03", "2026-04"], ["2026-05"])
     assert store.refresh_month_sums() == 1
     assert state() == (["2026-03", "2026-04"], [])  # no observation left in May: no sums either
+    assert stale_sums(store) == []
 
 
 @pytest.mark.postgres
