@@ -215,9 +215,14 @@ def _grade_kpi(kpi: Kpi, readings: Sequence[Reading] | Observations, *, before: 
                     reading.explanation if reading is not None else None)
 
 
+GradeMemo = dict[tuple[str, datetime, datetime], ObjectiveGrade]
+"""Objective grades already worked out, by (objective id, window end, elapsed instant): reports of
+one catalog, one set of readings and one `now` may share one (see `grade_period`)."""
+
+
 def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Observations],
                  period: Period, *, now: datetime, bands: Bands | None = None,
-                 pace_tolerance: float = 0.1) -> PeriodReport:
+                 pace_tolerance: float = 0.1, memo: GradeMemo | None = None) -> PeriodReport:
     """The grades, as of the end of `period`, of every objective whose cycle overlaps it and of every KPI.
 
     `readings` maps KR and KPI ids to their readings (any order), or to their `Observations` (what the
@@ -226,6 +231,11 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Ob
     pace compares that with the elapsed share of the cycle at `min(period end, now)`, a score within
     `pace_tolerance` of it being on pace (the `grading.pace_tolerance` setting). Cycle labels are
     read with the catalog's calendar.
+
+    An objective's grade depends on the period only through its window's end and the instant
+    elapsed is measured at, so Q1's grade of a yearly objective is March's. `memo`, shared by the
+    reports of one `grades --nested` (same catalog, readings, `now`, bands and tolerance), keeps
+    each such grade once: seventeen reports of a year grade twelve distinct windows.
     """
     bands = bands or Bands()
     calendar = catalog.calendar
@@ -233,9 +243,16 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Ob
     objectives: list[ObjectiveGrade] = []
     for objective in catalog.objectives:
         cycle = calendar.parse(objective.cycle)
-        if cycle.overlaps(period):
-            objectives.append(_grade_objective(objective, cycle, readings, period, now=now, bands=bands,
-                                                tolerance=pace_tolerance))
+        if not cycle.overlaps(period):
+            continue
+        key = (objective.id, min(period.ends_at, cycle.ends_at), min(period.ends_at, now))
+        graded = memo.get(key) if memo is not None else None
+        if graded is None:
+            graded = _grade_objective(objective, cycle, readings, period, now=now, bands=bands,
+                                      tolerance=pace_tolerance)
+            if memo is not None:
+                memo[key] = graded
+        objectives.append(graded)
     kpis = tuple(_grade_kpi(kpi, readings.get(kpi.id, ()), before=period.ends_at, until=now)
                  for kpi in catalog.kpis)
     return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),

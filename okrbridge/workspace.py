@@ -43,6 +43,7 @@ from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.grading import Bands, score_of
 from okrbridge.lint import Problem
 from okrbridge.report import (
+    GradeMemo,
     PeriodReport,
     grade_period,
     graded_observations,
@@ -282,9 +283,10 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
                                     book=details)
     observations: dict[str, Observations] = {**by_month, **kpi_series}
     details.prefetch(graded_observations(ws.catalog, observations, periods, now=now))
+    memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
     for each in periods:
         yield grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
-                           pace_tolerance=ws.settings.grading.pace_tolerance)
+                           pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
 
 
 def jira_connection(settings: Settings) -> JiraConnection:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_u
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from okrbridge.store.json_text import loads
 from okrbridge.store.records import StoreError
 
 if TYPE_CHECKING:  # alembic loads only when a migration is due (see `migrate`)
@@ -126,12 +127,12 @@ def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> E
         if _is_sqlite_memory(parsed):
             # Every new connection to :memory: is a new, empty database: share one connection.
             kwargs = {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
-        engine = create_engine(parsed, echo=echo, **kwargs)
+        engine = create_engine(parsed, echo=echo, json_deserializer=loads, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     # pre_ping: a long-running daemon outlives server restarts and idle-connection reaping.
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, json_deserializer=loads)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

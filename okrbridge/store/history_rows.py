@@ -13,7 +13,6 @@ grades.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlmodel import Session
 from okrbridge.domain import Reading
 from okrbridge.explanation import Explanation
 from okrbridge.store.convert import explanation_of
+from okrbridge.store.json_text import loads
 from okrbridge.store.tables import SnapshotRow, StoreModel
 
 VOLATILE_DETAIL_KEY = "queried_at"
@@ -111,7 +111,7 @@ def _explained(raw: str | None, source_kind: str, note: str | None, author: str 
     For the observation at `confirmed_at`, `retime` puts that time of asking in place of the first.
     """
     def decode() -> Explanation:
-        stored = json.loads(raw) if raw else {}
+        stored = loads(raw) if raw else {}
         if retime is not None:
             first_seen, at = retime
             stored = _retimed(stored, first_seen.isoformat(), at.isoformat())

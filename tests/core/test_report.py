@@ -23,7 +23,7 @@ from okrbridge.domain import (
 )
 from okrbridge.explanation import Explanation
 from okrbridge.grading import Bands
-from okrbridge.report import KrGrade, ObjectiveGrade, PeriodReport, grade_period
+from okrbridge.report import GradeMemo, KrGrade, ObjectiveGrade, PeriodReport, grade_period
 
 CALENDAR = FiscalCalendar()
 YEAR, Q1, Q2 = CALENDAR.parse("2026"), CALENDAR.parse("2026-Q1"), CALENDAR.parse("2026-Q2")
@@ -330,3 +330,22 @@ def test_the_written_out_json_form_of_a_report_is_the_generic_one_field_by_field
         assert any(kr.explanation is not None for o in report.objectives for kr in o.krs)
         assert _plain(report.objectives) == _plain_generic(report.objectives)
         assert _plain(report.kpis) == _plain_generic(report.kpis)
+
+
+@pytest.mark.parametrize("now", [NOW, datetime(2026, 3, 20, tzinfo=UTC), datetime(2027, 2, 1, tzinfo=UTC)])
+def test_nested_reports_sharing_a_memo_are_the_reports_graded_one_by_one(now: datetime) -> None:
+    quarterly = Objective("CO-2", "Ship the portal", "2026-Q2", Level.COMPANY, team="leadership",
+                          key_results=(_kr("CO-2.1", "Signups", MeasureKind.INCREASE, 0, 100, "signups"),))
+    catalog = Catalog(objectives=(SALES, quarterly), kpis=(CONVERSION,))
+    readings = _readings({"CO-1.1": [(_at(m, 10), 300.0 + 20 * m) for m in range(1, 13)],
+                          "CO-1.2": [(_at(2, 1), 19.0), (_at(5, 1), 18.0), (_at(11, 1), 16.0)],
+                          "CO-2.1": [(_at(4, 2), 10.0), (_at(6, 20), 80.0)],
+                          "web-conversion": [(_at(1, 5), 2.1), (_at(7, 5), 2.3)]})
+    periods = CALENDAR.nested(YEAR)
+    memo: GradeMemo = {}
+    shared = [grade_period(catalog, readings, period, now=now, memo=memo) for period in periods]
+    assert shared == [grade_period(catalog, readings, period, now=now) for period in periods]
+    # a quarter's grade of the yearly objective is its last month's, worked out once
+    by_label = {report.period: report for report in shared}
+    assert by_label["2026-Q1"].objectives[0] is by_label["2026-03"].objectives[0]
+    assert len(memo) < sum(len(report.objectives) for report in shared)
