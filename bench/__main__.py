@@ -35,10 +35,11 @@ def grades_figures(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="okrbridge-bench-grades-") as tmp:
         directory = Path(tmp)
         setup = history.generate(directory, args.grade_krs, args.hours, args.change)
-        return {"setup": setup, "grades": history.grades_figures(directory, "2027-01-01", "2026-12-15")}
+        return {"setup": setup,
+                "grades": history.grades_figures(directory, "2027-01-01", "2026-12-15", args.repeat)}
 
 
-def startup_figures() -> dict[str, Any]:
+def startup_figures(repeat: int) -> dict[str, Any]:
     """Phase 3: `okrbridge --help`, and `okrbridge grades` on an empty store (the sample OKRs, recorded
     as a first command that records would, and no value yet)."""
     import os
@@ -51,8 +52,8 @@ def startup_figures() -> dict[str, Any]:
         config.write_text(f'database_url = "sqlite:///{tmp}/empty.db"\n')
         open_workspace(load_settings(config, dict(os.environ)), mode="record").close()
         grades = [*history.OKRBRIDGE, "--config", str(config), "grades"]
-        return {"help": history.measure([*history.OKRBRIDGE, "--help"]),
-                "grades_empty_store": history.measure(grades)}
+        return {"help": history.measure([*history.OKRBRIDGE, "--help"], repeat),
+                "grades_empty_store": history.measure(grades, repeat)}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -71,6 +72,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--hours", type=int, default=None,
                      help="grades: hourly syncs (default 8760; quick 2000)")
     cli.add_argument("--change", type=float, default=0.05, help="grades: share of values moving per sync")
+    cli.add_argument("--repeat", type=int, default=3,
+                     help="grades and start-up: runs of each command; the fastest is reported, beside "
+                          "every run's wall (default %(default)s)")
     cli.add_argument("--skip", action="append", choices=("sync", "grades", "startup"), default=[],
                      help="leave a phase out (repeatable)")
     cli.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -90,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "grades" not in args.skip:
         out["grades_at_scale"] = grades_figures(args)
     if "startup" not in args.skip:
-        out["startup"] = startup_figures()
+        out["startup"] = startup_figures(args.repeat)
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -167,26 +167,33 @@ def measure_once(argv: list[str]) -> None:
     print(json.dumps(timed_command(argv)))
 
 
-def measure(args: list[str]) -> dict[str, Any]:
-    """`timed_command` in a process of its own, so each peak RSS belongs to that command alone."""
-    done = subprocess.run([sys.executable, "-m", "bench.history", *args], capture_output=True, text=True,
-                          check=True)
-    result: dict[str, Any] = json.loads(done.stdout)
+def measure(args: list[str], repeat: int = 1) -> dict[str, Any]:
+    """`timed_command` in a process of its own, so each peak RSS belongs to that command alone;
+    `repeat` times, giving the fastest run's figures and every run's wall (on a shared machine the
+    same run's CPU time varies by half from one run to the next: the fastest is the least disturbed)."""
+    runs = []
+    for _ in range(max(repeat, 1)):
+        done = subprocess.run([sys.executable, "-m", "bench.history", *args], capture_output=True, text=True,
+                              check=True)
+        runs.append(json.loads(done.stdout))
+    result: dict[str, Any] = min(runs, key=lambda run: float(run["wall_s"]))
+    if len(runs) > 1:
+        result = {**result, "wall_s_runs": [run["wall_s"] for run in runs]}
     return result
 
 
-def grades_figures(directory: Path, at: str, earlier: str) -> dict[str, Any]:
+def grades_figures(directory: Path, at: str, earlier: str, repeat: int = 1) -> dict[str, Any]:
     """`okrbridge grades --json` for the year, Q4, November and --nested as of `at` (after the last
     sync, as a user asks), and the year as of `earlier` (inside the last month, whose observations
-    after it are read from the rows), each in its own process."""
+    after it are read from the rows), each in its own process, `repeat` times (see `measure`)."""
     config = [*OKRBRIDGE, "--config", str(directory / "okrbridge.toml"), "grades", "--json"]
     base = [*config, "--at", at]
     return {
-        "year": measure([*base, "--cycle", "2026"]),
-        "quarter": measure([*base, "--cycle", "2026-Q4"]),
-        "month": measure([*base, "--cycle", "2026-11"]),
-        "nested": measure([*base, "--cycle", "2026", "--nested"]),
-        f"year_as_of_{earlier}": measure([*config, "--at", earlier, "--cycle", "2026"]),
+        "year": measure([*base, "--cycle", "2026"], repeat),
+        "quarter": measure([*base, "--cycle", "2026-Q4"], repeat),
+        "month": measure([*base, "--cycle", "2026-11"], repeat),
+        "nested": measure([*base, "--cycle", "2026", "--nested"], repeat),
+        f"year_as_of_{earlier}": measure([*config, "--at", earlier, "--cycle", "2026"], repeat),
     }
 
 

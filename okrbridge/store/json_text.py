@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 """A run of digits orjson might not read as the standard library does: it reads an integer beyond
-64 bits as a float, where the standard library keeps it exact."""
-_LONG_DIGIT_BYTES = re.compile(rb"[0-9]{19}")
-"""`_LONG_DIGITS` in encoded text (what PostgreSQL's driver hands over)."""
+64 bits as a float, where the standard library keeps it exact. Found by mapping every digit to 0
+and looking for the run: a few times faster than a regular expression on a short explanation."""
 
 
 def loads(text: str | bytes) -> Any:
@@ -21,13 +20,13 @@ def loads(text: str | bytes) -> Any:
     orjson decodes several times faster than the standard library (`grades --nested` decodes an
     explanation per reading graded: 120,000 at 10,000 KRs). A text with a long run of digits, or
     one orjson refuses (`NaN` and `Infinity`, which `json.dumps` writes), is decoded by the
-    standard library, so every stored text decodes as it always did.
+    standard library, so every stored text decodes as it always did. `text` may be bytes (what
+    PostgreSQL's driver hands over).
     """
-    long_digits = (_LONG_DIGITS.search(text) if isinstance(text, str)
-                   else _LONG_DIGIT_BYTES.search(text))
-    if long_digits is None:
+    encoded = text.encode() if isinstance(text, str) else bytes(text)
+    if _LONG_RUN not in encoded.translate(_DIGITS_AS_ZERO):
         try:
-            return orjson.loads(text)
+            return orjson.loads(encoded)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(text)
+    return json.loads(encoded)
