@@ -55,12 +55,9 @@ from okrbridge.series import Observations
 from okrbridge.store import (
     CatalogChanges,
     Initiative,
-    SilenceChanges,
     Snapshot,
     Store,
     UnknownSubject,
-    last_value_times,
-    mark_silence,
 )
 
 if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
@@ -71,6 +68,7 @@ if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only 
     from okrbridge.publish import PageOperations, PublishReport
     from okrbridge.publish import Progress as PublishProgress
     from okrbridge.staleness import SilenceVerdict
+    from okrbridge.store.silence import SilenceChanges
     from okrbridge.sync import Progress, SyncReport
     from okrbridge.views import ViewData
 
@@ -451,6 +449,8 @@ def check_silence(ws: Workspace, *, now: datetime | None = None) -> tuple[Silenc
     A value is fresh when a snapshot or check-in was taken, or a sync last confirmed it. Marks
     it set itself are lifted once a value arrives; a sync failure's stale mark is left alone.
     """
+    from okrbridge.store.silence import last_value_times, mark_silence
+
     moment = now or datetime.now(UTC)
     last = last_value_times(ws.store)
     for subject_id, state in ws.store.subject_states().items():

@@ -16,8 +16,10 @@ and get frozen records back (`Snapshot`, `SubjectState`, `Initiative`, `SyncRun`
 (`okrbridge.store.tables`) stay inside the store.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from okrbridge.store.engine import make_engine
-from okrbridge.store.lease import DAEMON_LEASE, Lease, acquire_lease, current_lease, release_lease
+from okrbridge.store.kinds import RunStatus, SubjectKind
 from okrbridge.store.records import (
     CatalogChanges,
     CatalogConflict,
@@ -38,8 +40,28 @@ from okrbridge.store.records import (
     UnknownSubject,
 )
 from okrbridge.store.repository import Store
-from okrbridge.store.silence import SilenceChanges, last_value_times, mark_silence
-from okrbridge.store.tables import RunStatus, SubjectKind
+
+if TYPE_CHECKING:
+    from okrbridge.store.lease import DAEMON_LEASE, Lease, acquire_lease, current_lease, release_lease
+    from okrbridge.store.silence import SilenceChanges, last_value_times, mark_silence
+
+_LATER = {
+    "DAEMON_LEASE": "lease", "Lease": "lease", "acquire_lease": "lease", "current_lease": "lease",
+    "release_lease": "lease", "SilenceChanges": "silence", "last_value_times": "silence",
+    "mark_silence": "silence",
+}
+"""Names whose modules load the ORM, imported on first use (a read-only command never needs them)."""
+
+
+def __getattr__(name: str) -> Any:
+    """The lease and silence names, from their modules on first use (PEP 562)."""
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DAEMON_LEASE",

@@ -11,12 +11,10 @@ tables what an id names.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, inspect
 from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog
@@ -29,7 +27,7 @@ from okrbridge.store.records import (
     UnknownSubject,
     repeated,
 )
-from okrbridge.store.tables import CatalogFingerprintRow, KeyResultRow, KpiRow, ObjectiveRow, SubjectKind
+from okrbridge.store.tables import KeyResultRow, KpiRow, ObjectiveRow, SubjectKind
 
 _CatalogRow = TypeVar("_CatalogRow", ObjectiveRow, KeyResultRow, KpiRow)
 
@@ -154,47 +152,6 @@ def catalog_values(catalog: Catalog) -> tuple[dict[str, Any], dict[str, Any], di
             "content_hash": definitions.content_hash(definition),
         }
     return objectives, key_results, kpis
-
-
-_FINGERPRINT_ID = 1
-"""The one row of catalog_fingerprint."""
-
-
-def save_fingerprint(session: Session, catalog: Catalog, digest: str | None, now: datetime) -> None:
-    """Keep `digest` and the catalog as the fingerprint of what the tables now hold (none: remove it).
-
-    With no digest on a schema older than the fingerprint (a test writing history as an older
-    okrbridge did) there is nothing to remove.
-    """
-    if digest is None and not inspect(session.connection()).has_table(CatalogFingerprintRow.__tablename__):
-        return
-    session.execute(delete(CatalogFingerprintRow))
-    if digest is not None:
-        session.add(CatalogFingerprintRow(id=_FINGERPRINT_ID, digest=digest,
-                                          catalog=definitions.catalog_data(catalog), recorded_at=now))
-
-
-def recorded_digest(session: Session) -> str | None:
-    """The digest of the okrs.toml last recorded, or None (only that column is read)."""
-    found = session.exec(select(CatalogFingerprintRow.digest)).first()
-    return str(found) if found is not None else None
-
-
-def recorded_catalog(session: Session, digest: str) -> Catalog | None:
-    """The catalog recorded with `digest`, or None when the fingerprint names another file.
-
-    The cyclic garbage collector is paused while the JSON is decoded and the catalog built: tens of
-    thousands of small containers that all survive would only make it scan them again and again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        row = session.exec(select(CatalogFingerprintRow.catalog)
-                           .where(col(CatalogFingerprintRow.digest) == digest)).first()
-        return definitions.catalog_from_data(row) if row is not None else None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Subject:

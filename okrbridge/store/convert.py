@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from okrbridge.explanation import Explanation
+from okrbridge.store.kinds import RunStatus, SubjectKind
 from okrbridge.store.records import Initiative, PublishRecord, Snapshot, SubjectState, SyncRun
-from okrbridge.store.tables import (
-    InitiativeRow,
-    PublishRecordRow,
-    RunStatus,
-    SnapshotRow,
-    SubjectKind,
-    SubjectStateRow,
-    SyncRunRow,
-)
+
+if TYPE_CHECKING:  # the ORM rows are only named here; a Core row of the same columns converts alike
+    from sqlalchemy import Row
+
+    from okrbridge.store.tables import (
+        InitiativeRow,
+        PublishRecordRow,
+        SnapshotRow,
+        SubjectStateRow,
+        SyncRunRow,
+    )
 
 
-def to_snapshot(row: SnapshotRow) -> Snapshot:
-    """The public, frozen form of a snapshot row."""
+def to_snapshot(row: SnapshotRow | Row[Any]) -> Snapshot:
+    """The public, frozen form of a snapshot row (an ORM row, or a Core row of the snapshot table)."""
     assert row.id is not None  # rows are read back or flushed before conversion
     return Snapshot(
         id=row.id,

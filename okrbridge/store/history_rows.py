@@ -16,16 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, Table, Text, cast, func, select, union_all
-from sqlmodel import Session
+from sqlalchemy import Row, Select, TableClause, Text, cast, func, select, union_all
 
 from okrbridge.domain import Reading
 from okrbridge.explanation import Explanation
+from okrbridge.store.clauses import SNAPSHOT
 from okrbridge.store.convert import explanation_of
 from okrbridge.store.json_text import loads
-from okrbridge.store.tables import SnapshotRow, StoreModel
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 VOLATILE_DETAIL_KEY = "queried_at"
 """The one part of an explanation that names when Jira was asked: not a change of the value.
@@ -38,9 +40,9 @@ _CHUNK = 500
 """Subject ids per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits."""
 
 
-def snapshot_table() -> Table:
-    """The snapshot table for Core statements."""
-    return StoreModel.metadata.tables[SnapshotRow.__tablename__]
+def snapshot_table() -> TableClause:
+    """The snapshot table for Core statements (the lightweight clause: no ORM needed)."""
+    return SNAPSHOT
 
 
 def _retimed(detail: Any, first_seen: str, at: str) -> Any:
@@ -119,7 +121,7 @@ def _explained(raw: str | None, source_kind: str, note: str | None, author: str 
     return decode
 
 
-def _reading_columns(table: Table) -> list[Any]:
+def _reading_columns(table: TableClause) -> list[Any]:
     """The columns grading needs, the explanation as raw JSON text (decoded only on use)."""
     return [
         table.c.id, table.c.subject_id, table.c.taken_at, table.c.confirmed_at, table.c.value,

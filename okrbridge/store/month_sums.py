@@ -28,7 +28,18 @@ from itertools import groupby, pairwise
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, Table, delete, func, insert, select, tuple_, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    TableClause,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    union_all,
+)
 
 from okrbridge.domain import Reading
 from okrbridge.month_series import (
@@ -44,21 +55,23 @@ from okrbridge.month_series import (
     running_rows,
 )
 from okrbridge.series import micros
+from okrbridge.store.clauses import MONTH_SUM, MONTH_SUM_DUE
 from okrbridge.store.engine import SQLITE_BEGIN_OPTION
 from okrbridge.store.history_rows import _CHUNK, snapshot_table
 from okrbridge.store.series_rows import _KINDS, DetailBook, _columns, _Instants
-from okrbridge.store.tables import MonthSumDueRow, MonthSumRow, StoreModel
 
 REFRESH_BATCH = 2_000
 """Due (subject, month) pairs worked out per write transaction: short enough not to hold up a sync."""
 
 
-def _sum_table() -> Table:
-    return StoreModel.metadata.tables[MonthSumRow.__tablename__]
+def _sum_table() -> TableClause:
+    """The month_sum table for Core statements."""
+    return MONTH_SUM
 
 
-def _due_table() -> Table:
-    return StoreModel.metadata.tables[MonthSumDueRow.__tablename__]
+def _due_table() -> TableClause:
+    """The month_sum_due table for Core statements."""
+    return MONTH_SUM_DUE
 
 
 def _month_keys(first: str, end: str) -> list[str]:
@@ -135,7 +148,7 @@ def _as_row(subject: str, each: MonthSum) -> dict[str, Any]:
             "last_ref": each.last_ref, "last_value": each.last_value}
 
 
-def _row_columns(sums: Table) -> list[Any]:
+def _row_columns(sums: TableClause) -> list[Any]:
     """The columns of a MonthRow, in its order."""
     return [sums.c.subject_id, sums.c.month, sums.c.count, sums.c.sum_x, sums.c.sum_xx, sums.c.sum_y,
             sums.c.sum_xy, sums.c.exponent, sums.c.nonfinite, sums.c.last_ref, sums.c.last_value]

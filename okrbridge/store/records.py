@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from okrbridge.explanation import Explanation
-from okrbridge.store.tables import RunStatus, SubjectKind
+from okrbridge.store.kinds import RunStatus, SubjectKind
 
 _Key = TypeVar("_Key", str, tuple[str, str])
 

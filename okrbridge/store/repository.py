@@ -23,16 +23,15 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text, true
+from sqlalchemy import Engine, select, text, true
 from sqlalchemy.engine import URL, make_url
-from sqlmodel import Session, col, select
 
 from okrbridge.domain import Catalog, Reading, SourceKind
 from okrbridge.month_series import MonthlyObservations
 from okrbridge.series import Series
-from okrbridge.store import catalog_rows, convert, history_rows, month_sums, run_rows, series_rows
+from okrbridge.store import fingerprint_rows, history_rows, month_sums, series_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -43,6 +42,7 @@ from okrbridge.store.engine import (
 )
 from okrbridge.store.engine import downgrade as _downgrade
 from okrbridge.store.engine import migrate as _migrate
+from okrbridge.store.kinds import RunStatus
 from okrbridge.store.records import (
     CatalogChanges,
     Failure,
@@ -59,17 +59,13 @@ from okrbridge.store.records import (
     UnknownSubject,
 )
 from okrbridge.store.series_rows import DetailBook
-from okrbridge.store.tables import (
-    InitiativeRow,
-    KeyResultRow,
-    KpiRow,
-    ObjectiveRow,
-    PublishRecordRow,
-    RunStatus,
-    SnapshotRow,
-    SubjectStateRow,
-    SyncRunRow,
-)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+# The ORM (SQLModel's tables, sessions, and the row modules built on them) is imported inside the
+# methods that use it: a read-only command (grades, history's start) opens the store, checks its
+# schema and reads the catalog fingerprint and month sums through Core alone, without loading it.
 
 _CATALOG_LOCK_KEY = 0x6F6B72_636174
 """PostgreSQL advisory lock id that serialises catalog loads ("okr" "cat" in hex)."""
@@ -148,6 +144,8 @@ class Store:
         (busy timeout) instead of failing with "database is locked" halfway through.
         Objects stay readable after the block (no expiry on commit).
         """
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             if write:
                 # Procure the connection now, so BEGIN is emitted with the requested mode.
@@ -169,6 +167,9 @@ class Store:
         the catalog in the same transaction (see `catalog_digest`, `recorded_catalog`). Without
         one, the fingerprint is removed: the tables no longer hold any file's catalog.
         """
+        from okrbridge.store import catalog_rows
+        from okrbridge.store.tables import KeyResultRow, KpiRow, ObjectiveRow
+
         when = _as_utc(now, "now") if now is not None else _utcnow()
         catalog_rows.check_catalog_ids(catalog)
         objectives, key_results, kpis = catalog_rows.catalog_values(catalog)
@@ -179,13 +180,13 @@ class Store:
             catalog_rows.apply_catalog(session, ObjectiveRow, "objective", objectives, when, log)
             catalog_rows.apply_catalog(session, KeyResultRow, "kr", key_results, when, log)
             catalog_rows.apply_catalog(session, KpiRow, "kpi", kpis, when, log)
-            catalog_rows.save_fingerprint(session, catalog, digest, when)
+            fingerprint_rows.save_fingerprint(session.connection(), catalog, digest, when)
         return log.result()
 
     def catalog_digest(self) -> str | None:
         """The content hash of the okrs.toml last recorded (`sync_catalog(digest=...)`), or None."""
-        with self.session() as session:
-            return catalog_rows.recorded_digest(session)
+        with self.engine.connect() as conn:
+            return fingerprint_rows.recorded_digest(conn)
 
     def recorded_catalog(self, digest: str) -> Catalog | None:
         """The catalog last recorded, if it was loaded from a file with content hash `digest`.
@@ -193,8 +194,8 @@ class Store:
         None when another file (or none) was recorded last, or by an okrbridge that kept the
         catalog in another shape: the caller then parses the file.
         """
-        with self.session() as session:
-            return catalog_rows.recorded_catalog(session, digest)
+        with self.engine.connect() as conn:
+            return fingerprint_rows.recorded_catalog(conn, digest)
 
     # -- manual check-ins -------------------------------------------------------------------
 
@@ -212,6 +213,9 @@ class Store:
 
         Raises UnknownSubject (naming the id) when the id is not in the catalog or is archived.
         """
+        from okrbridge.store import catalog_rows, convert
+        from okrbridge.store.tables import SnapshotRow
+
         taken_at = _as_utc(at, "at") if at is not None else _utcnow()
         # Reuse NewSnapshot's checks so check-ins and syncs refuse the same bad numbers.
         checked = NewSnapshot(subject_id, taken_at, value, score)
@@ -247,6 +251,8 @@ class Store:
         pid: int | None = None,
     ) -> int:
         """Record a sync run as running (by process `pid` on `host`, when given) and return its id."""
+        from okrbridge.store.tables import SyncRunRow
+
         when = _as_utc(started_at, "started_at") if started_at is not None else _utcnow()
         with self.session(write=True) as session:
             row = SyncRunRow(
@@ -276,6 +282,8 @@ class Store:
 
         Raises UnknownRun, or RunAlreadyFinished when the run has already finished.
         """
+        from okrbridge.store import convert, run_rows
+
         final = run_rows.finished_status(status)
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
         with self.session(write=True) as session:
@@ -314,6 +322,8 @@ class Store:
         catalogued; archived ones are accepted since a run may outlive a catalog change), or
         ValueError for ambiguous results, results for a dry run, or initiatives for a KPI.
         """
+        from okrbridge.store import convert, run_rows
+
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
         final = run_rows.finished_status(status or (RunStatus.PARTIAL if failures else RunStatus.SUCCEEDED))
         run_counts = (
@@ -359,6 +369,11 @@ class Store:
         time a live sync would have finished. Only the run rows change: a dead run stored no
         results (they are written in one transaction with its end), so no snapshot is touched.
         """
+        from sqlmodel import select
+
+        from okrbridge.store import run_rows
+        from okrbridge.store.tables import SyncRunRow
+
         when = _as_utc(now, "now") if now is not None else _utcnow()
         cutoff = _as_utc(started_before, "started_before")
         closed: list[int] = []
@@ -394,6 +409,8 @@ class Store:
 
         A failure to do so must not hide the original error, so it is attached to it as a note.
         """
+        from okrbridge.store import run_rows
+
         try:
             with self.session(write=True) as session:
                 run_rows.finish_if_running(session, run_id, RunStatus.FAILED, finished_at, counts, errors)
@@ -469,23 +486,31 @@ class Store:
     def history(self, subject_id: str) -> list[Snapshot]:
         """Every snapshot of a KR or KPI (archived ones too), oldest first.
 
-        Raises UnknownSubject when the id was never catalogued and has no snapshots.
+        Read through Core (the (subject_id, taken_at) index serves it): `okrbridge history` loads
+        no ORM. Raises UnknownSubject when the id was never catalogued and has no snapshots.
         """
-        with self.session() as session:
-            rows = [
-                convert.to_snapshot(row)
-                for row in session.exec(
-                    select(SnapshotRow)
-                    .where(SnapshotRow.subject_id == subject_id)
-                    .order_by(col(SnapshotRow.taken_at), col(SnapshotRow.id))
-                )
-            ]
-            if not rows and not catalog_rows.find_subjects(session, [subject_id]):
-                raise UnknownSubject(subject_id)
+        from okrbridge.store import convert
+
+        table = history_rows.snapshot_table()
+        statement = (select(table).where(table.c.subject_id == subject_id)
+                     .order_by(table.c.taken_at, table.c.id))
+        with self.engine.connect() as conn:
+            rows = [convert.to_snapshot(row) for row in conn.execute(statement)]
+        if not rows:
+            from okrbridge.store import catalog_rows
+
+            with self.session() as session:
+                if not catalog_rows.find_subjects(session, [subject_id]):
+                    raise UnknownSubject(subject_id)
         return rows
 
     def latest_snapshot(self, subject_id: str) -> Snapshot | None:
         """The most recent snapshot of a KR or KPI (the one confirmed last), or None when it has none."""
+        from sqlmodel import col, select
+
+        from okrbridge.store import convert
+        from okrbridge.store.tables import SnapshotRow
+
         with self.session() as session:
             row = session.exec(
                 select(SnapshotRow)
@@ -497,6 +522,11 @@ class Store:
 
     def subject_states(self, subject_ids: Iterable[str] | None = None) -> dict[str, SubjectState]:
         """Sync state per KR/KPI that has been synced at least once (optionally only some ids)."""
+        from sqlmodel import col, select
+
+        from okrbridge.store import convert
+        from okrbridge.store.tables import SubjectStateRow
+
         stmt = select(SubjectStateRow).order_by(col(SubjectStateRow.subject_id))
         if subject_ids is not None:
             stmt = stmt.where(col(SubjectStateRow.subject_id).in_(list(subject_ids)))
@@ -505,23 +535,30 @@ class Store:
 
     def initiatives_for(self, kr_id: str, include_removed: bool = False) -> list[Initiative]:
         """The epics driving a key result, by epic key; removed ones only when asked for."""
-        return self._initiatives(InitiativeRow.kr_id == kr_id, include_removed)
+        return self._initiatives(lambda row: row.kr_id == kr_id, include_removed)
 
     def initiatives_for_epic(self, epic_key: str, include_removed: bool = False) -> list[Initiative]:
         """The key results an epic drives (what the Jira issue panel shows), by KR id."""
-        return self._initiatives(InitiativeRow.epic_key == epic_key, include_removed)
+        return self._initiatives(lambda row: row.epic_key == epic_key, include_removed)
 
     def initiatives_of(self, kr_ids: Iterable[str], include_removed: bool = False) -> list[Initiative]:
         """The epics driving any of these key results, in one query, by KR id then epic key."""
-        return self._initiatives(col(InitiativeRow.kr_id).in_(list(kr_ids)), include_removed)
+        wanted = list(kr_ids)
+        return self._initiatives(lambda row: row.kr_id.in_(wanted), include_removed)
 
     def all_initiatives(self, include_removed: bool = False) -> list[Initiative]:
         """Every KR's epics, archived KRs' too (the sync reads them to find links to remove)."""
-        return self._initiatives(true(), include_removed)
+        return self._initiatives(lambda _: true(), include_removed)
 
-    def _initiatives(self, condition: Any, include_removed: bool) -> list[Initiative]:
-        """Initiatives matching `condition`, current ones only unless `include_removed`."""
-        stmt = select(InitiativeRow).where(condition)
+    def _initiatives(self, condition: Callable[[Any], Any], include_removed: bool) -> list[Initiative]:
+        """Initiatives matching `condition` (of the initiative table), current ones only unless
+        `include_removed`."""
+        from sqlmodel import col, select
+
+        from okrbridge.store import convert
+        from okrbridge.store.tables import InitiativeRow
+
+        stmt = select(InitiativeRow).where(condition(InitiativeRow))
         if not include_removed:
             stmt = stmt.where(col(InitiativeRow.removed_at).is_(None))
         stmt = stmt.order_by(col(InitiativeRow.kr_id), col(InitiativeRow.epic_key))
@@ -530,6 +567,11 @@ class Store:
 
     def runs(self, limit: int = 20) -> list[SyncRun]:
         """The most recent sync runs, newest first."""
+        from sqlmodel import col, select
+
+        from okrbridge.store import convert
+        from okrbridge.store.tables import SyncRunRow
+
         with self.session() as session:
             stmt = (
                 select(SyncRunRow)
@@ -540,6 +582,9 @@ class Store:
 
     def run(self, run_id: int) -> SyncRun:
         """One sync run by id; raises UnknownRun."""
+        from okrbridge.store import convert
+        from okrbridge.store.tables import SyncRunRow
+
         with self.session() as session:
             row = session.get(SyncRunRow, run_id)
             if row is None:
@@ -550,12 +595,19 @@ class Store:
 
     def publish_records(self) -> dict[str, PublishRecord]:
         """What was last written to each Confluence page, by page key."""
+        from sqlmodel import select
+
+        from okrbridge.store import convert
+        from okrbridge.store.tables import PublishRecordRow
+
         with self.session() as session:
             rows = session.exec(select(PublishRecordRow)).all()
             return {row.key: convert.to_publish_record(row) for row in rows}
 
     def save_publish_record(self, record: PublishRecord) -> None:
         """Record (insert or replace) what was just written to one page."""
+        from okrbridge.store.tables import PublishRecordRow
+
         values = dataclasses.asdict(record)
         values["published_at"] = _as_utc(record.published_at, "published_at")
         with self.session(write=True) as session:

@@ -11,14 +11,16 @@ Datetimes are stored in UTC and always come back as aware UTC datetimes (see `UT
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Dialect, Index, MetaData, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, MetaData, Text
 from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from okrbridge.store.kinds import NoticeState, RunStatus, SubjectKind
+from okrbridge.store.types import UTCDateTime
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -27,63 +29,6 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class SubjectKind(StrEnum):
-    """What a snapshot or a subject state is about: a key result or a KPI."""
-
-    KR = "kr"
-    KPI = "kpi"
-
-
-class RunStatus(StrEnum):
-    """How a sync run ended (or that it has not ended yet)."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    PARTIAL = "partial"
-    FAILED = "failed"
-    ABANDONED = "abandoned"  # its process died; closed by a later sync
-
-
-class NoticeState(StrEnum):
-    """Where telling a silent KR's owner stands: being told (claimed), told on the epic, or listed
-    in the log because the KR has no epic."""
-
-    TELLING = "telling"
-    TOLD = "told"
-    LISTED = "listed"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime stored in UTC, returned as an aware UTC datetime.
-
-    Naive datetimes are refused: a wall-clock time without a zone cannot be placed on the timeline,
-    and guessing would silently shift history by hours. SQLite keeps no offset, so values are
-    written there as naive UTC in one fixed format (string comparison then orders them correctly)
-    and given their UTC zone back on read; PostgreSQL stores `timestamptz` and answers in the
-    session's zone, which is converted back to UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Convert an aware datetime to UTC for storage; refuse a naive one."""
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: give it a timezone")
-        utc = value.astimezone(UTC)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Give a stored datetime back as aware UTC, whatever the backend returned."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 class StoreModel(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))):

@@ -69,3 +69,11 @@ def test_reading_commands_take_the_recorded_catalog_without_loading_the_file_rea
         tmp_path: Path, args: list[str]) -> None:
     loaded_by(["checkin", "CO-1.2", "1"], tmp_path)  # records the catalog and its fingerprint
     assert not {"okrbridge.catalog_schema", "okrbridge.catalog_reader"} & loaded_by(args, tmp_path)
+
+
+@pytest.mark.parametrize("args", [["grades"], ["grades", "--nested", "--json"], ["history", "CO-1.2"]])
+def test_reading_commands_read_through_core_without_loading_the_orm(tmp_path: Path, args: list[str]) -> None:
+    loaded_by(["checkin", "CO-1.2", "1"], tmp_path)
+    modules = loaded_by(args, tmp_path)
+    assert "sqlalchemy" in modules  # the store is read...
+    assert not {"sqlmodel", "sqlalchemy.orm", "okrbridge.store.tables"} & modules  # ...with no ORM
