@@ -91,7 +91,7 @@ class MonthlyObservations:
     there (no window starts before it). A window's line is its last row less the row before it.
     """
 
-    __slots__ = ("_bounds", "_last", "_make", "_rows", "_starts", "_sums", "until")
+    __slots__ = ("_bounds", "_make", "_rows", "_spans", "_starts", "_sums", "until")
 
     def __init__(self, months: Iterable[MonthRow], bounds: Iterable[datetime], until: datetime,
                  make: Callable[[int, float], Reading]) -> None:
@@ -102,14 +102,23 @@ class MonthlyObservations:
         self._starts = [_month_micros(row[1]) for row in self._rows]
         self._sums: list[LineSums | None] = [None] * len(self._rows)
         self._bounds = frozenset(map(_bound, bounds))
+        self._spans: dict[tuple[datetime | None, datetime], tuple[int, int]] = {}
         self._make = make
         self.until = as_utc(until)
 
     def _span(self, not_before: datetime | None, before: datetime, until: datetime) -> tuple[int, int]:
-        """The indexes [low, high) of the rows inside the window."""
+        """The indexes [low, high) of the rows inside the window (kept: a grade asks for its window's
+        latest observation and its line, and a report reads the latest ahead)."""
         if until != self.until:
             raise ValueError(f"these month sums hold observations up to {self.until.isoformat()}, "
                              f"not {as_utc(until).isoformat()}")
+        found = self._spans.get((not_before, before))
+        if found is None:
+            found = self._spans[not_before, before] = self._find_span(not_before, before)
+        return found
+
+    def _find_span(self, not_before: datetime | None, before: datetime) -> tuple[int, int]:
+        """`_span`, searched for."""
         if not_before is None:
             raise ValueError("month sums answer windows with a start (a cycle's), not open ones")
         low, high = _bound(not_before), _bound(before)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -64,3 +66,18 @@ def test_describe_says_which_jql_and_what_it_counted(explanation: Explanation, l
 def test_describe_adds_the_day_when_given_one() -> None:
     at = datetime(2026, 5, 3, 18, tzinfo=UTC)
     assert CHECKIN.describe(as_of=at) == 'check-in "March invoices" by carol, as of 2026-05-03'
+
+
+@pytest.mark.parametrize("stored", [
+    {},
+    {"source": "jql_count", "jql": "project = WEB", "count": 17, "queried_at": "2026-03-01T00:00:00+00:00"},
+    {"numerator": {"jql": "a", "count": 1}, "denominator": {"jql": "b", "count": 4}, "source": "jql_ratio",
+     "deployment": "cloud", "jira": "https://x.atlassian.net", "mystery": [1, 2]},
+    {"kpi": "web-conversion", "kpi_detail": {"jql": "c", "count": 3}, "source_kind": "kpi", "count": "NaN"},
+    {"issue": "WEB-1", "status": "Done", "children_done": 2, "children_total": 3, "done_ratio": 0.5},
+])
+def test_an_explanation_read_from_json_is_the_one_its_constructor_makes(stored: dict[str, Any]) -> None:
+    decoded = Explanation.from_dict(stored, {"note": "by hand", "author": "carol"})
+    built = dataclasses.replace(decoded)  # through the generated __init__, field by field
+    assert decoded == built and list(vars(decoded)) == list(vars(built))
+    assert decoded.to_dict() == built.to_dict()
