@@ -11,7 +11,7 @@ of guessing at dict keys. Pure: no IO.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,12 +115,14 @@ class Explanation:
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in (data or {}).items():
-            name = _RENAMED.get(key, key)
-            decoded = _decode(name, value) if name in _FIELD_SET else None
-            if decoded is None:
-                extra[key] = value
-            else:
-                values.setdefault(name, decoded)
+            known = _KEYS.get(key)
+            if known is not None:
+                name, decode = known
+                decoded = decode(value)
+                if decoded is not None:
+                    values.setdefault(name, decoded)  # today's key and an earlier row's: the first wins
+                    continue
+            extra[key] = value
         if columns:
             values.update(columns)
         if cls is not Explanation or not values.keys() <= _FIELD_SET:
@@ -179,12 +181,34 @@ _TEXT = frozenset({"source", "jql", "field", "agg", "issue", "status", "status_c
                    "deployment", "jira", "queried_at", "note", "author"})
 
 
-def _decode(name: str, value: Any) -> Any:
-    """One stored value decoded for field `name`, or None when it does not have the field's type."""
-    if name in ("numerator", "denominator"):
-        return _count_of(value)
-    if name == "kpi_explanation":
-        return Explanation.from_dict(value) if isinstance(value, Mapping) else None
-    if name in _TEXT:
-        return value if isinstance(value, str) else None
+def _text(value: Any) -> str | None:
+    """A stored text field, or None when it is not text."""
+    return value if isinstance(value, str) else None
+
+
+def _whole(value: Any) -> int | None:
+    """A stored whole-number field (bool is not one), or None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _inner(value: Any) -> Explanation | None:
+    """A KPI's stored explanation, or None when it is not an object."""
+    return Explanation.from_dict(value) if isinstance(value, Mapping) else None
+
+
+def _decoder(name: str) -> Callable[[Any], Any]:
+    """How field `name` is decoded from its stored value (None: not of the field's type)."""
+    if name in ("numerator", "denominator"):
+        return _count_of
+    if name == "kpi_explanation":
+        return _inner
+    return _text if name in _TEXT else _whole
+
+
+_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    **{name: (name, _decoder(name)) for name in _FIELDS},
+    **{old: (new, _decoder(new)) for old, new in _RENAMED.items()},
+}
+"""Each key an explanation's JSON may hold for a field (today's and earlier rows'): the field and
+its decoder, found in one look-up per key."""
+
