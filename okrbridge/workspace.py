@@ -37,6 +37,7 @@ from okrbridge.catalog import (
     load_catalog,
     read_catalog_text,
 )
+from okrbridge.collector import collector_paused
 from okrbridge.config import Settings
 from okrbridge.cycles import Period, PeriodKind, user_instant
 from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
@@ -275,16 +276,19 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
     """
     since = reading_window_start(ws.catalog, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
-    by_month, details = ws.store.month_series(
-        [kr.id for kr in ws.catalog.key_results()], bounds=window_bounds(ws.catalog, periods), now=now)
-    kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at, since=since,
-                                    book=details)
-    observations: dict[str, Observations] = {**by_month, **kpi_series}
-    details.prefetch(graded_observations(ws.catalog, observations, periods, now=now))
+    with collector_paused():  # what is read and graded here all survives (see okrbridge.collector)
+        by_month, details = ws.store.month_series(
+            [kr.id for kr in ws.catalog.key_results()], bounds=window_bounds(ws.catalog, periods), now=now)
+        kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at,
+                                        since=since, book=details)
+        observations: dict[str, Observations] = {**by_month, **kpi_series}
+        details.prefetch(graded_observations(ws.catalog, observations, periods, now=now))
     memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
     for each in periods:
-        yield grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
-                           pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
+        with collector_paused():
+            report = grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
+                                  pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
+        yield report
 
 
 def jira_connection(settings: Settings) -> JiraConnection:

@@ -88,10 +88,14 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
 @pass_context
 def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
     """Grades per objective and key result for a cycle, from the stored snapshots (writes nothing)."""
+    from okrbridge.collector import collector_paused
     from okrbridge.workspace import iter_grades, resolve_period
 
     now = parse_moment(at, "--at") or datetime.now(UTC)
-    with obj.workspace("read") as ws:
+    # Nearly everything this command makes lives until it ends and holds no reference cycle: the
+    # cyclic collector would only scan it again and again (a sixth of a year's grades at 10,000
+    # KRs, a third of --nested). Reference counting frees the rest as usual.
+    with collector_paused(), obj.workspace("read") as ws:
         # each report is written as soon as it is graded, so one report is held at a time
         reports = iter_grades(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
         if as_json and nested:

@@ -6,11 +6,11 @@ the recorded catalog without loading the ORM.
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, inspect, select
 
+from okrbridge.collector import collector_paused
 from okrbridge.domain import Catalog
 from okrbridge.store import definitions
 from okrbridge.store.clauses import CATALOG_FINGERPRINT
@@ -42,15 +42,10 @@ def recorded_digest(conn: Connection) -> str | None:
 def recorded_catalog(conn: Connection, digest: str) -> Catalog | None:
     """The catalog recorded with `digest`, or None when the fingerprint names another file.
 
-    The cyclic garbage collector is paused while the JSON is decoded and the catalog built: tens of
-    thousands of small containers that all survive would only make it scan them again and again.
+    The cyclic garbage collector is paused while the JSON is decoded and the catalog built (see
+    okrbridge.collector).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         row = conn.execute(select(CATALOG_FINGERPRINT.c.catalog)
                            .where(CATALOG_FINGERPRINT.c.digest == digest)).scalar()
         return definitions.catalog_from_data(row) if row is not None else None
-    finally:
-        if enabled:
-            gc.enable()

@@ -73,3 +73,13 @@ def test_a_workspace_opened_for_reading_refuses_to_record(runner: CliRunner, con
             record_checkin(ws, "CO-1.2", 1.0)
     finally:
         ws.close()
+
+
+def test_grades_pause_the_garbage_collector_only_while_they_run(runner: CliRunner, config_file: Path) -> None:
+    import gc
+
+    assert runner.invoke(cli, ["checkin", "CO-1.2", "420", "--at", "2026-03-01"]).exit_code == 0
+    assert gc.isenabled()
+    for args in (["grades", "--json"], ["grades", "--cycle", "nonsense"]):  # a refusal ends the pause too
+        runner.invoke(cli, args)
+        assert gc.isenabled()
