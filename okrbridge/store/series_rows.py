@@ -92,18 +92,17 @@ class _Moments:
 
 
 class _Instants:
-    """Stored times (SQLite's text, PostgreSQL's datetimes) as microseconds, each distinct one parsed once:
-    a sync run stamps all its readings with one instant, so a year of hourly runs has 8,760 of them."""
+    """Stored times as microseconds since the epoch, each distinct one converted once (see _Moments)."""
 
     def __init__(self) -> None:
         self.seen: dict[Any, int] = {}
+        self._moments = _Moments()
 
     def __call__(self, stored: Any) -> int:
         """The microseconds since the epoch of one stored time (naive means UTC)."""
         found = self.seen.get(stored)
         if found is None:
-            moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
-            found = self.seen[stored] = micros(moment)
+            found = self.seen[stored] = micros(self._moments(stored))
         return found
 
 

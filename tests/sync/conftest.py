@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from okrbridge.demo import demo_settings
 from okrbridge.workspace import Workspace, open_workspace
+from sandbox.app import create_app
 from sandbox.jql import search
 from sandbox.jql_eval import JqlService
 from sandbox.server import SandboxServer
+from sandbox.state import Deployment, SandboxState
 
 MakeWorkspace = Callable[..., Workspace]
+
+
+@contextmanager
+def clocked_sandbox(deployment: Deployment, now: datetime) -> Iterator[SandboxServer]:
+    """The sandbox seeded with seed 1 as of `now` (its clock then moves on from there), over real HTTP."""
+    state = SandboxState(deployment=deployment)
+    state.clock.set_now(now)
+    with SandboxServer(app=create_app(state, deployment=deployment, seed=1)) as server:
+        yield server
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

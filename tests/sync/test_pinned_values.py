@@ -14,11 +14,9 @@ from datetime import UTC, datetime
 import pytest
 
 from okrbridge.workspace import jira_connection, sync
-from sandbox.app import create_app
 from sandbox.model import Issue
 from sandbox.server import SandboxServer
-from sandbox.state import Deployment, SandboxState
-from tests.sync.conftest import MakeWorkspace
+from tests.sync.conftest import MakeWorkspace, clocked_sandbox
 
 DAY = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 STORY_POINTS = "customfield_10016"
@@ -85,10 +83,7 @@ cycle = "2026"
 @pytest.fixture(params=["cloud", "datacenter"])
 def fixed_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     """The sandbox seeded with seed 1, its clock at DAY, over real HTTP."""
-    deployment: Deployment = request.param
-    state = SandboxState(deployment=deployment)
-    state.clock.set_now(DAY)
-    with SandboxServer(app=create_app(state, deployment=deployment, seed=1)) as server:
+    with clocked_sandbox(request.param, DAY) as server:
         yield server
 
 

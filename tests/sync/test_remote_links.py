@@ -15,12 +15,10 @@ import requests
 from okrbridge.sync_links import LINK_PREFIX, global_link_id
 from okrbridge.workspace import jira_connection, record_checkin, sync
 from sandbox import edits
-from sandbox.app import create_app
 from sandbox.model import RemoteLink
 from sandbox.server import SandboxServer
-from sandbox.state import Deployment, SandboxState
 from tests.okr_files import two_kr_okrs
-from tests.sync.conftest import MakeWorkspace
+from tests.sync.conftest import MakeWorkspace, clocked_sandbox
 
 KR = "CO-1.1"
 BASE = "https://okr.example.com"
@@ -40,10 +38,7 @@ inside the overlap and rightly count as "something changed"."""
 @pytest.fixture(params=["cloud", "datacenter"])
 def quiet_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     """The seeded sandbox over HTTP with its clock at QUIET_NIGHT, as Jira Cloud and Data Center."""
-    deployment: Deployment = request.param
-    state = SandboxState(deployment=deployment)
-    state.clock.set_now(QUIET_NIGHT)
-    with SandboxServer(app=create_app(state, deployment=deployment, seed=1)) as server:
+    with clocked_sandbox(request.param, QUIET_NIGHT) as server:
         yield server
 
 

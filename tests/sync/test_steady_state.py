@@ -17,11 +17,9 @@ import requests
 from okrbridge.sync import SyncReport
 from okrbridge.workspace import Workspace, jira_connection, sync
 from sandbox import edits
-from sandbox.app import create_app
 from sandbox.server import SandboxServer
-from sandbox.state import Deployment, SandboxState
 from tests.store.support import snapshot_rows
-from tests.sync.conftest import MakeWorkspace
+from tests.sync.conftest import MakeWorkspace, clocked_sandbox
 
 DAY = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -88,10 +86,7 @@ SCOPES = 3
 @pytest.fixture(params=["cloud", "datacenter"])
 def server(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     """The seeded sandbox with its clock at DAY, over real HTTP."""
-    deployment: Deployment = request.param
-    state = SandboxState(deployment=deployment)
-    state.clock.set_now(DAY)
-    with SandboxServer(app=create_app(state, deployment=deployment, seed=1)) as running:
+    with clocked_sandbox(request.param, DAY) as running:
         yield running
 
 
