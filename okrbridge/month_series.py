@@ -55,11 +55,11 @@ def next_month(key: str) -> str:
     return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
 
-def months_between(first: datetime, end: datetime) -> list[str]:
-    """The months holding any instant of `[first, end)`, in order."""
+def month_keys(first: str, end: str) -> list[str]:
+    """The months from "YYYY-MM" `first` up to, not including, `end`, in order."""
     keys: list[str] = []
-    key, stop = month_key(first), month_key(end)
-    while key < stop or (key == stop and month_start(key) < as_utc(end)):
+    key = first
+    while key < end:
         keys.append(key)
         key = next_month(key)
     return keys
@@ -213,10 +213,10 @@ __all__ = [
     "MonthlyObservations",
     "is_month_start",
     "month_key",
+    "month_keys",
     "month_row",
     "month_start",
     "month_sum_of",
-    "months_between",
     "next_month",
     "row_sums",
     "running",

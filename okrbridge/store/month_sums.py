@@ -48,6 +48,7 @@ from okrbridge.month_series import (
     MonthSum,
     is_month_start,
     month_key,
+    month_keys,
     month_start,
     month_sum_of,
     next_month,
@@ -74,22 +75,12 @@ def _due_table() -> TableClause:
     return MONTH_SUM_DUE
 
 
-def _month_keys(first: str, end: str) -> list[str]:
-    """The months from `first` up to, not including, `end`."""
-    keys: list[str] = []
-    key = first
-    while key < end:
-        keys.append(key)
-        key = next_month(key)
-    return keys
-
-
 def _observations(conn: Connection, subjects: Sequence[str], first: str, end: str, instants: _Instants,
                   cut: int | None) -> dict[str, dict[str, list[tuple[int, int, float]]]]:
     """Per subject and month of [first, end), its (instant, ref, value) observations, none after
     `cut` (microseconds); months without any are left out."""
     table = snapshot_table()
-    keys = _month_keys(first, end)
+    keys = month_keys(first, end)
     starts = [micros(month_start(key)) for key in keys]
     low, high = starts[0], micros(month_start(end))
     found: dict[str, dict[str, list[tuple[int, int, float]]]] = defaultdict(lambda: defaultdict(list))
