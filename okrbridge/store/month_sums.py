@@ -55,7 +55,7 @@ from okrbridge.month_series import (
     running,
     running_rows,
 )
-from okrbridge.series import micros
+from okrbridge.series import instant, micros
 from okrbridge.store.clauses import MONTH_SUM, MONTH_SUM_DUE
 from okrbridge.store.engine import SQLITE_BEGIN_OPTION
 from okrbridge.store.history_rows import _CHUNK, snapshot_table
@@ -84,11 +84,13 @@ def _observations(conn: Connection, subjects: Sequence[str], first: str, end: st
     starts = [micros(month_start(key)) for key in keys]
     low, high = starts[0], micros(month_start(end))
     found: dict[str, dict[str, list[tuple[int, int, float]]]] = defaultdict(lambda: defaultdict(list))
+    # a row first seen after `cut` has no observation up to it: not read at all
+    seen_by = (() if cut is None else (table.c.taken_at <= instant(cut),))
     for start in range(0, len(subjects), _CHUNK):
         statement = (select(*_columns(table))
                      .where(table.c.subject_id.in_(list(subjects[start:start + _CHUNK])),
                             table.c.value.is_not(None), table.c.confirmed_at >= month_start(first),
-                            table.c.taken_at < month_start(end)))
+                            table.c.taken_at < month_start(end), *seen_by))
         for row_id, subject, taken_at, confirmed_at, value in conn.execute(statement).cursor.fetchall():
             taken, confirmed = instants(taken_at), instants(confirmed_at)
             if low <= taken < high and (cut is None or taken <= cut):
