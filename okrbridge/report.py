@@ -185,14 +185,26 @@ def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Observations, cycle: 
                    pace(score, elapsed, tolerance=tolerance), predicted, predicted_score)
 
 
+def _overlapping(catalog: Catalog, period: Period) -> Iterator[tuple[Objective, Period]]:
+    """Each objective whose cycle (read with the catalog's calendar) overlaps `period`, with the cycle."""
+    for objective in catalog.objectives:
+        cycle = catalog.calendar.parse(objective.cycle)
+        if cycle.overlaps(period):
+            yield objective, cycle
+
+
+def _window_end(period: Period, cycle: Period) -> datetime:
+    """Where a KR's window ends when its objective is graded for `period`: the period's end, or the
+    cycle's if that comes first (an objective is final at its cycle's end: a year report must not
+    regrade a Q1 objective with readings taken in Q3)."""
+    return min(period.ends_at, cycle.ends_at)
+
+
 def _grade_objective(objective: Objective, cycle: Period,
-                     readings: Mapping[str, Sequence[Reading] | Observations],
-                     period: Period, *, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
-    """One objective graded as of the end of `period` (or of its own cycle, if that ends first)."""
-    # An objective is final at its cycle's end: a year report must not regrade a Q1 objective with
-    # readings taken in Q3.
-    before = min(period.ends_at, cycle.ends_at)
-    elapsed = cycle.elapsed_fraction(min(period.ends_at, now))
+                     readings: Mapping[str, Sequence[Reading] | Observations], *, before: datetime,
+                     elapsed_at: datetime, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
+    """One objective graded from its KRs' windows ending at `before`, its pace measured at `elapsed_at`."""
+    elapsed = cycle.elapsed_fraction(elapsed_at)
     krs = tuple(
         _grade_kr(kr, readings.get(kr.id, ()), cycle, before=before, until=now, elapsed=elapsed,
                   bands=bands, tolerance=tolerance)
@@ -238,24 +250,22 @@ def grade_period(catalog: Catalog, readings: Mapping[str, Sequence[Reading] | Ob
     each such grade once: seventeen reports of a year grade twelve distinct windows.
     """
     bands = bands or Bands()
-    calendar = catalog.calendar
     now = as_utc(now)
+    elapsed_at = min(period.ends_at, now)
     objectives: list[ObjectiveGrade] = []
-    for objective in catalog.objectives:
-        cycle = calendar.parse(objective.cycle)
-        if not cycle.overlaps(period):
-            continue
-        key = (objective.id, min(period.ends_at, cycle.ends_at), min(period.ends_at, now))
+    for objective, cycle in _overlapping(catalog, period):
+        before = _window_end(period, cycle)
+        key = (objective.id, before, elapsed_at)
         graded = memo.get(key) if memo is not None else None
         if graded is None:
-            graded = _grade_objective(objective, cycle, readings, period, now=now, bands=bands,
-                                      tolerance=pace_tolerance)
+            graded = _grade_objective(objective, cycle, readings, before=before, elapsed_at=elapsed_at,
+                                      now=now, bands=bands, tolerance=pace_tolerance)
             if memo is not None:
                 memo[key] = graded
         objectives.append(graded)
     kpis = tuple(_grade_kpi(kpi, readings.get(kpi.id, ()), before=period.ends_at, until=now)
                  for kpi in catalog.kpis)
-    return PeriodReport(period.label, period.kind, period.start, period.end, min(period.ends_at, now),
+    return PeriodReport(period.label, period.kind, period.start, period.end, elapsed_at,
                         tuple(objectives), kpis)
 
 
@@ -272,11 +282,8 @@ def graded_observations(catalog: Catalog, observations: Mapping[str, Observation
         return found.detail_ref(pick) if found is not None and pick is not None else None
 
     for period in periods:
-        for objective in catalog.objectives:
-            cycle = catalog.calendar.parse(objective.cycle)
-            if not cycle.overlaps(period):
-                continue
-            before = min(period.ends_at, cycle.ends_at)
+        for objective, cycle in _overlapping(catalog, period):
+            before = _window_end(period, cycle)
             for kr in objective.key_results:
                 if (ref := chosen(kr.id, cycle.starts_at, before)) is not None:
                     yield ref
@@ -290,10 +297,8 @@ def window_bounds(catalog: Catalog, periods: Sequence[Period]) -> list[datetime]
     objective's cycle start, and the earlier of the period's and the cycle's ends."""
     bounds: set[datetime] = set()
     for period in periods:
-        for objective in catalog.objectives:
-            cycle = catalog.calendar.parse(objective.cycle)
-            if cycle.overlaps(period):
-                bounds.update((cycle.starts_at, min(period.ends_at, cycle.ends_at)))
+        for _, cycle in _overlapping(catalog, period):
+            bounds.update((cycle.starts_at, _window_end(period, cycle)))
     return sorted(bounds)
 
 
@@ -304,12 +309,8 @@ def reading_window_start(catalog: Catalog, period: Period, now: datetime) -> dat
     overlapping `period` (or the period's own start, or `now` when that comes first) counts; KPIs
     take the last value before it, which a bounded read keeps too (`Store.readings(since=...)`).
     """
-    starts = [period.starts_at, as_utc(now)]
-    for objective in catalog.objectives:
-        cycle = catalog.calendar.parse(objective.cycle)
-        if cycle.overlaps(period):
-            starts.append(cycle.starts_at)
-    return min(starts)
+    cycle_starts = (cycle.starts_at for _, cycle in _overlapping(catalog, period))
+    return min([period.starts_at, as_utc(now), *cycle_starts])
 
 
 def trend_points(readings: Sequence[Reading] | Series, cycle: Period, period: Period,
@@ -318,5 +319,5 @@ def trend_points(readings: Sequence[Reading] | Series, cycle: Period, period: Pe
     its readings inside its objective's `cycle`, before the earlier of the two ends and not after
     `as_of` (a report's cut-off). The trend a view charts and the forecast fits are these."""
     series = series_of(readings)
-    return series.points(series.window(not_before=cycle.starts_at, before=min(period.ends_at, cycle.ends_at),
+    return series.points(series.window(not_before=cycle.starts_at, before=_window_end(period, cycle),
                                        until=as_of))
