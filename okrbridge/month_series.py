@@ -199,11 +199,17 @@ def _month_micros(key: str) -> int:
     return micros(month_start(key))
 
 
+def bound_month(moment: datetime) -> str:
+    """The month a window bound starts, "YYYY-MM"; ValueError unless it is the start of a month."""
+    if not is_month_start(moment):
+        raise ValueError(f"{as_utc(moment).isoformat()} is not the start of a month")
+    return month_key(moment)
+
+
 @lru_cache(maxsize=1024)
 def _bound(moment: datetime) -> int:
     """A window bound in microseconds; ValueError unless it is the start of a month."""
-    if not is_month_start(moment):
-        raise ValueError(f"{as_utc(moment).isoformat()} is not the start of a month")
+    bound_month(moment)
     return micros(moment)
 
 
@@ -211,6 +217,7 @@ __all__ = [
     "MonthRow",
     "MonthSum",
     "MonthlyObservations",
+    "bound_month",
     "is_month_start",
     "month_key",
     "month_keys",

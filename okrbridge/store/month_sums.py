@@ -46,7 +46,7 @@ from okrbridge.month_series import (
     MonthlyObservations,
     MonthRow,
     MonthSum,
-    is_month_start,
+    bound_month,
     month_key,
     month_keys,
     month_start,
@@ -63,16 +63,6 @@ from okrbridge.store.series_rows import _KINDS, DetailBook, _columns, _Instants
 
 REFRESH_BATCH = 2_000
 """Due (subject, month) pairs worked out per write transaction: short enough not to hold up a sync."""
-
-
-def _sum_table() -> TableClause:
-    """The month_sum table for Core statements."""
-    return MONTH_SUM
-
-
-def _due_table() -> TableClause:
-    """The month_sum_due table for Core statements."""
-    return MONTH_SUM_DUE
 
 
 def _observations(conn: Connection, subjects: Sequence[str], first: str, end: str, instants: _Instants,
@@ -147,17 +137,24 @@ def _row_columns(sums: TableClause) -> list[Any]:
             sums.c.sum_xy, sums.c.exponent, sums.c.nonfinite, sums.c.last_ref, sums.c.last_value]
 
 
+def _last_month(*conditions: Any) -> Select[Any]:
+    """Per subject, its last month among the stored rows meeting `conditions`."""
+    return (select(MONTH_SUM.c.subject_id, func.max(MONTH_SUM.c.month).label("month"))
+            .where(*conditions).group_by(MONTH_SUM.c.subject_id))
+
+
+def _rows_of(months: Any) -> Select[Any]:
+    """The stored rows of the (subject_id, month) pairs `months` (a subquery) selects."""
+    return select(*_row_columns(MONTH_SUM)).join(
+        months, (MONTH_SUM.c.subject_id == months.c.subject_id) & (MONTH_SUM.c.month == months.c.month))
+
+
 def _latest_rows(conn: Connection, subjects: Sequence[str]) -> dict[str, MonthRow]:
     """Each subject's last stored running row."""
-    sums = _sum_table()
     found: dict[str, MonthRow] = {}
     for start in range(0, len(subjects), _CHUNK):
-        latest = (select(sums.c.subject_id, func.max(sums.c.month).label("month"))
-                  .where(sums.c.subject_id.in_(list(subjects[start:start + _CHUNK])))
-                  .group_by(sums.c.subject_id).subquery())
-        statement = select(*_row_columns(sums)).join(
-            latest, (sums.c.subject_id == latest.c.subject_id) & (sums.c.month == latest.c.month))
-        for row in conn.execute(statement).cursor.fetchall():
+        latest = _last_month(MONTH_SUM.c.subject_id.in_(list(subjects[start:start + _CHUNK]))).subquery()
+        for row in conn.execute(_rows_of(latest)).cursor.fetchall():
             found[row[0]] = row
     return found
 
@@ -183,7 +180,7 @@ def refresh_month_sums(engine: Engine, *, batch: int = REFRESH_BATCH) -> int:
     one before, so the last stored row of a subject is always the base of its next due month.
     """
     done = 0
-    sums, due = _sum_table(), _due_table()
+    sums, due = MONTH_SUM, MONTH_SUM_DUE
     instants = _Instants()
     while True:
         with _writing(engine) as conn:
@@ -206,24 +203,16 @@ def refresh_month_sums(engine: Engine, *, batch: int = REFRESH_BATCH) -> int:
             done += len(pairs)
 
 
-def _bound_key(moment: datetime) -> str:
-    """The month a window bound starts; ValueError unless it is the start of a month."""
-    if not is_month_start(moment):
-        raise ValueError(f"{moment.isoformat()} is not the start of a month")
-    return month_key(moment)
-
-
 def _stored_statement(keys: Sequence[str], cut: int, subjects: Sequence[str] | None) -> Select[Any]:
     """The stored running rows a report bounded at months `keys` needs, as of `cut`: per subject, the
     last row (holding nothing after `cut`) before each bound. When every bound after the first is
     the month after the one before (`--nested` over months), that is every such row from the first."""
-    sums = _sum_table()
+    sums = MONTH_SUM
     holding = (sums.c.last_at <= cut, *(() if subjects is None else (sums.c.subject_id.in_(list(subjects)),)))
 
     def last_before(end: str, first: str | None) -> Select[Any]:
         in_range = (sums.c.month < end, *(() if first is None else (sums.c.month >= first,)))
-        return (select(sums.c.subject_id, func.max(sums.c.month).label("month"))
-                .where(*in_range, *holding).group_by(sums.c.subject_id))
+        return _last_month(*in_range, *holding)
 
     monthly = all(next_month(earlier) == later for earlier, later in pairwise(keys))
     if monthly:
@@ -231,26 +220,25 @@ def _stored_statement(keys: Sequence[str], cut: int, subjects: Sequence[str] | N
         parts: list[Select[Any]] = [last_before(keys[0], None)]
     else:
         parts = [last_before(end, first) for first, end in zip([None, *keys], keys, strict=False)]
-    latest = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    picked = select(*_row_columns(sums)).join(
-        latest, (sums.c.subject_id == latest.c.subject_id) & (sums.c.month == latest.c.month))
+    picked = _rows_of(union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery())
     return union_all(picked, every) if monthly else picked  # type: ignore[return-value]
 
 
-def _pending(conn: Connection, keys: Sequence[str], cut: int, now: datetime,
+def _pending(conn: Connection, keys: Sequence[str], now: datetime,
              subjects: Sequence[str] | None) -> dict[str, str]:
     """Per subject, the earliest month before the last bound whose running sums cannot be read as
-    stored: a due month, or a stored month holding observations after `cut`."""
-    sums, due = _sum_table(), _due_table()
+    stored: a due month, or a stored month holding observations after `now`."""
+    sums, due = MONTH_SUM, MONTH_SUM_DUE
     only_sums = () if subjects is None else (sums.c.subject_id.in_(list(subjects)),)
     only_due = () if subjects is None else (due.c.subject_id.in_(list(subjects)),)
     pending: dict[str, str] = {}
     statements = (
         select(due.c.subject_id, func.min(due.c.month)).where(due.c.month < keys[-1], *only_due)
         .group_by(due.c.subject_id),
-        # a month holding an observation after `cut` ends after it: none before the month of `now`
+        # a month holding an observation after `now` ends after it: none before the month of `now`
         select(sums.c.subject_id, func.min(sums.c.month))
-        .where(sums.c.month >= month_key(now), sums.c.month < keys[-1], sums.c.last_at > cut, *only_sums)
+        .where(sums.c.month >= month_key(now), sums.c.month < keys[-1], sums.c.last_at > micros(now),
+               *only_sums)
         .group_by(sums.c.subject_id),
     )
     for statement in statements:
@@ -270,7 +258,7 @@ def read_month_series(engine: Engine, subject_ids: Sequence[str], bounds: Sequen
     so only differences from there on are asked). One transaction (on PostgreSQL repeatable read)
     sees one state of the store for all of it.
     """
-    keys = sorted({_bound_key(bound) for bound in bounds})
+    keys = sorted({bound_month(bound) for bound in bounds})
     if not keys:
         return {}
     cut = micros(now)
@@ -288,7 +276,7 @@ def read_month_series(engine: Engine, subject_ids: Sequence[str], bounds: Sequen
                 chunk = None if whole else subject_ids[start:start + _CHUNK]
                 # the pending months are read first: a month written after the stored rows are read
                 # is then pending, and a row deleted in between is worked out from the rows
-                pending = {subject: month for subject, month in _pending(conn, keys, cut, now, chunk).items()
+                pending = {subject: month for subject, month in _pending(conn, keys, now, chunk).items()
                            if subject in wanted}
                 stored = sorted(conn.execute(_stored_statement(keys, cut, chunk)).cursor.fetchall(),
                                 key=itemgetter(0, 1))
@@ -307,11 +295,11 @@ def _work_out_pending(conn: Connection, pending: dict[str, str], keys: Sequence[
     by_first: dict[str, list[str]] = defaultdict(list)
     before: dict[str, MonthRow] = {}
     for subject, month in pending.items():
-        rows = found.get(subject, [])
-        # stored rows of a pending subject all lie before its pending month (see the module's doc)
-        rows[:] = [row for row in rows if row[1] < month]
+        # the stored rows read of a pending subject all lie before its pending month (see the
+        # module's doc), so the last of them is the base its worked-out months add up on
+        rows = found.get(subject)
         if month < keys[0]:
-            rows.clear()  # worked out from the first bound, on top of nothing
+            found.pop(subject, None)  # worked out from the first bound, on top of nothing
         elif rows:
             before[subject] = rows[-1]
         by_first[max(month, keys[0])].append(subject)
