@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL, make_url
 from okrbridge.domain import Catalog, Reading, SourceKind
 from okrbridge.month_series import MonthlyObservations
 from okrbridge.series import Series
-from okrbridge.store import fingerprint_rows, history_rows, month_sums, series_rows
+from okrbridge.store import convert, fingerprint_rows, history_rows, month_sums, series_rows
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -63,9 +63,10 @@ from okrbridge.store.series_rows import DetailBook
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-# The ORM (SQLModel's tables, sessions, and the row modules built on them) is imported inside the
-# methods that use it: a read-only command (grades, history's start) opens the store, checks its
-# schema and reads the catalog fingerprint and month sums through Core alone, without loading it.
+# The ORM (SQLModel's tables, sessions, and the row modules built on them: catalog_rows, run_rows)
+# is imported inside the methods that use it: a read-only command (grades, history's start) opens
+# the store, checks its schema and reads the catalog fingerprint and month sums through Core alone,
+# without loading it.
 
 _CATALOG_LOCK_KEY = 0x6F6B72_636174
 """PostgreSQL advisory lock id that serialises catalog loads ("okr" "cat" in hex)."""
@@ -213,7 +214,7 @@ class Store:
 
         Raises UnknownSubject (naming the id) when the id is not in the catalog or is archived.
         """
-        from okrbridge.store import catalog_rows, convert
+        from okrbridge.store import catalog_rows
         from okrbridge.store.tables import SnapshotRow
 
         taken_at = _as_utc(at, "at") if at is not None else _utcnow()
@@ -282,7 +283,7 @@ class Store:
 
         Raises UnknownRun, or RunAlreadyFinished when the run has already finished.
         """
-        from okrbridge.store import convert, run_rows
+        from okrbridge.store import run_rows
 
         final = run_rows.finished_status(status)
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
@@ -322,7 +323,7 @@ class Store:
         catalogued; archived ones are accepted since a run may outlive a catalog change), or
         ValueError for ambiguous results, results for a dry run, or initiatives for a KPI.
         """
-        from okrbridge.store import convert, run_rows
+        from okrbridge.store import run_rows
 
         when = _as_utc(finished_at, "finished_at") if finished_at is not None else _utcnow()
         final = run_rows.finished_status(status or (RunStatus.PARTIAL if failures else RunStatus.SUCCEEDED))
@@ -489,8 +490,6 @@ class Store:
         Read through Core (the (subject_id, taken_at) index serves it): `okrbridge history` loads
         no ORM. Raises UnknownSubject when the id was never catalogued and has no snapshots.
         """
-        from okrbridge.store import convert
-
         table = history_rows.snapshot_table()
         statement = (select(table).where(table.c.subject_id == subject_id)
                      .order_by(table.c.taken_at, table.c.id))
@@ -508,7 +507,6 @@ class Store:
         """The most recent snapshot of a KR or KPI (the one confirmed last), or None when it has none."""
         from sqlmodel import col, select
 
-        from okrbridge.store import convert
         from okrbridge.store.tables import SnapshotRow
 
         with self.session() as session:
@@ -524,7 +522,6 @@ class Store:
         """Sync state per KR/KPI that has been synced at least once (optionally only some ids)."""
         from sqlmodel import col, select
 
-        from okrbridge.store import convert
         from okrbridge.store.tables import SubjectStateRow
 
         stmt = select(SubjectStateRow).order_by(col(SubjectStateRow.subject_id))
@@ -555,7 +552,6 @@ class Store:
         `include_removed`."""
         from sqlmodel import col, select
 
-        from okrbridge.store import convert
         from okrbridge.store.tables import InitiativeRow
 
         stmt = select(InitiativeRow).where(condition(InitiativeRow))
@@ -569,7 +565,6 @@ class Store:
         """The most recent sync runs, newest first."""
         from sqlmodel import col, select
 
-        from okrbridge.store import convert
         from okrbridge.store.tables import SyncRunRow
 
         with self.session() as session:
@@ -582,7 +577,6 @@ class Store:
 
     def run(self, run_id: int) -> SyncRun:
         """One sync run by id; raises UnknownRun."""
-        from okrbridge.store import convert
         from okrbridge.store.tables import SyncRunRow
 
         with self.session() as session:
@@ -597,7 +591,6 @@ class Store:
         """What was last written to each Confluence page, by page key."""
         from sqlmodel import select
 
-        from okrbridge.store import convert
         from okrbridge.store.tables import PublishRecordRow
 
         with self.session() as session:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import chain, compress, repeat
 from operator import add, and_, gt, lt, mul, ne
 from typing import Any
 
 from sqlalchemy import Engine, String, Text, bindparam, cast, column, select, text, type_coerce
 
+from okrbridge.cycles import as_utc
 from okrbridge.domain import Reading
 from okrbridge.series import Series, micros
 from okrbridge.store.history_rows import _CHUNK, _explained, snapshot_table
@@ -85,9 +86,8 @@ class _Moments:
         """One stored time as an aware UTC datetime (naive means UTC)."""
         found = self.seen.get(stored)
         if found is None:
-            moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
-            found = self.seen[stored] = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
-                                         else moment.astimezone(UTC))
+            found = self.seen[stored] = as_utc(datetime.fromisoformat(stored) if isinstance(stored, str)
+                                               else stored)
         return found
 
 
