@@ -24,7 +24,7 @@ from okrbridge.domain import (
     Reading,
 )
 from okrbridge.explanation import Explanation
-from okrbridge.report import grade_period
+from okrbridge.report import grade_period, reading_window_start
 from okrbridge.store import Store
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -146,3 +146,12 @@ def instants(rng: random.Random, count: int = 60) -> list[datetime]:
     """Random instants across the history's span."""
     start = datetime(2025, 11, 1, tzinfo=UTC)
     return [start + timedelta(seconds=rng.uniform(0, 430 * 86400)) for _ in range(count)]
+
+
+def bounded_readings(store: Store,
+                     catalog: Catalog) -> Callable[[Period, datetime], dict[str, list[Reading]]]:
+    """What `readings_for(period, now)` gives when a period's readings are read bounded, as the product
+    reads them: every reading of the period's window, as a Reading each."""
+    def read(period: Period, now: datetime) -> dict[str, list[Reading]]:
+        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
+    return read

@@ -45,13 +45,10 @@ def test_bounded_reads_grade_every_period_exactly_like_a_full_read(
     write_history(store, catalog, rng, syncs=60)
     full = store.readings()
 
-    def bounded(period: Period, now: datetime) -> dict[str, Any]:
-        since = reading_window_start(catalog, period, now)
-        return store.readings(until=period.ends_at, since=since)
-
     def everything_before(period: Period, now: datetime) -> dict[str, Any]:
         return {s: [r for r in rs if r.taken_at < period.ends_at] for s, rs in full.items()}
 
+    bounded = hs.bounded_readings(store, catalog)
     assert hs.all_grades(catalog, bounded) == hs.all_grades(catalog, everything_before)
 
 
@@ -64,9 +61,6 @@ def test_the_series_read_grades_every_period_and_explains_every_grade_exactly_li
     catalog = hs.random_catalog(rng)
     write_history(store, catalog, rng, syncs=60)  # check-ins dated into confirmed spans included
 
-    def as_readings(period: Period, now: datetime) -> dict[str, Any]:
-        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
-
     def as_series(period: Period, now: datetime) -> dict[str, Any]:
         since = reading_window_start(catalog, period, now)
         series, details = store.series(hs.subject_ids(catalog), until=period.ends_at, since=since)
@@ -75,7 +69,7 @@ def test_the_series_read_grades_every_period_and_explains_every_grade_exactly_li
         return series
 
     # to_dict holds values, scores, as-of times, explanations and the forecasts, compared as floats
-    assert hs.all_grades(catalog, as_series) == hs.all_grades(catalog, as_readings)
+    assert hs.all_grades(catalog, as_series) == hs.all_grades(catalog, hs.bounded_readings(store, catalog))
 
 
 def test_a_bounded_read_keeps_the_last_reading_before_the_window_and_nothing_older(loaded: Store) -> None:

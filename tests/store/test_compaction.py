@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from okrbridge.cycles import Period, PeriodKind
+from okrbridge.cycles import PeriodKind
 from okrbridge.domain import Catalog, Reading
-from okrbridge.report import grade_period, reading_window_start
+from okrbridge.report import grade_period
 from okrbridge.store import Failure, NewSnapshot, RunStatus, Store
 from okrbridge.store.compaction import compact
 from okrbridge.store.tables import SnapshotRow, SyncRunRow
@@ -258,15 +258,13 @@ def answers(store: Store, catalog: Catalog, probes: list[datetime]) -> dict[str,
     """Every as-of answer: the grades of the year, its quarters and months at several instants (read
     bounded, as the product reads them), every observation, the value of each subject at each probe
     instant, and what the history says each value was and when it was first seen and last confirmed."""
-    def bounded(period: Period, now: datetime) -> dict[str, list[Reading]]:
-        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
-
     readings = store.readings()
     history: dict[str, Any] = {}
     for subject in hs.subject_ids(catalog):
         as_readings = [r for r in readings.get(subject, [])]
         history[subject] = [hs.value_at(as_readings, at) for at in probes]
-    return {"grades": hs.all_grades(catalog, bounded), "observations": observations(readings),
+    return {"grades": hs.all_grades(catalog, hs.bounded_readings(store, catalog)),
+            "observations": observations(readings),
             "value_at": history, "latest": {s: store.latest_snapshot(s) is not None for s in history}}
 
 

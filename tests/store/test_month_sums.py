@@ -64,13 +64,6 @@ def nested_grades(store: Store, catalog: Catalog, *, by_month: bool) -> list[dic
     return reports
 
 
-def readings_reader(store: Store, catalog: Catalog) -> Callable[[Period, datetime], Any]:
-    """Every reading of the period's window, as a Reading each (the oldest read path)."""
-    def read(period: Period, now: datetime) -> dict[str, Any]:
-        return store.readings(until=period.ends_at, since=reading_window_start(catalog, period, now))
-    return read
-
-
 def stale_sums(store: Store) -> list[tuple[str, str]]:
     """The stored running sums that differ from the running sums of the rows as they are now (every
     month of the subject's history up to the stored one, worked out again)."""
@@ -112,7 +105,7 @@ def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and
     rng = random.Random(seed)
     catalog = hs.random_catalog(rng)
     write_history(store, catalog, rng, syncs=50)  # check-ins dated into confirmed spans included
-    expected = hs.all_grades(catalog, readings_reader(store, catalog))
+    expected = hs.all_grades(catalog, hs.bounded_readings(store, catalog))
     months = month_reader(store, catalog, rng)
 
     assert due_count(store) > 0
@@ -131,7 +124,7 @@ def test_grades_from_month_sums_equal_grades_from_every_reading_before_after_and
     # more history on top, not summed yet: some months stored, some due
     write_history(store, catalog, rng, syncs=15)
     assert due_count(store) > 0 and stale_sums(store) == []
-    expected = hs.all_grades(catalog, readings_reader(store, catalog))
+    expected = hs.all_grades(catalog, hs.bounded_readings(store, catalog))
     assert hs.all_grades(catalog, months) == expected
     assert nested_grades(store, catalog, by_month=True) == nested_grades(store, catalog, by_month=False)
     with pytest.MonkeyPatch.context() as patch:
