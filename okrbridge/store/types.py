@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
+from okrbridge.cycles import as_utc
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime stored in UTC, returned as an aware UTC datetime.
@@ -32,8 +34,4 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Give a stored datetime back as aware UTC, whatever the backend returned."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value) if value is not None else None
