@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from okrbridge.cycles import FiscalCalendar, InstantOutOfRange
-from okrbridge.domain import Catalog, SourceKind, checked_value
+from okrbridge.domain import Catalog, KeyResult, Kpi, SourceKind, checked_value
 from okrbridge.lint import Problem, lint
 from okrbridge.tomlpos import Loc, dotted
 from okrbridge.tomlread import (
@@ -58,14 +58,30 @@ class CatalogError(ValueError):
 class LoadedCatalog:
     """A validated catalog, the calendar its cycles are read with, and the warnings found on the way.
 
+    `build` makes the catalog, on the first read of `catalog` (a parsed file's is already made; a
+    recorded one is built from the store's data only if something needs all of it).
+    `find_subject`, when given, finds one KR or KPI without building the catalog: `history` of one
+    key result need not build 10,000 (once `catalog` is built, lookups go to it).
     `digest` is the SHA-256 of the file's bytes (None for a catalog built some other way): the store
     keeps it beside the catalog it records, so an unchanged file is not recorded again.
     `find_warnings` works the lint warnings out, on the first read of `warnings`.
     """
 
-    catalog: Catalog
+    build: Callable[[], Catalog]
     find_warnings: Callable[[], list[Problem]] = list
     digest: str | None = None
+    find_subject: Callable[[str], KeyResult | Kpi | None] | None = None
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The validated OKRs and KPIs."""
+        return self.build()
+
+    def subject(self, subject_id: str) -> KeyResult | Kpi | None:
+        """The KR or KPI with this id, or None."""
+        if self.find_subject is None or "catalog" in self.__dict__:
+            return self.catalog.key_result(subject_id) or self.catalog.kpi(subject_id)
+        return self.find_subject(subject_id)
 
     @cached_property
     def warnings(self) -> list[Problem]:
@@ -186,7 +202,7 @@ def _read_catalog(path: Path, given: CatalogText | None = None) -> tuple[LoadedC
         return _by_line(found)
 
     digest = given.digest if given is not None else hashlib.sha256(positions.text.encode("utf-8")).hexdigest()
-    return LoadedCatalog(catalog, warnings, digest), []
+    return LoadedCatalog(lambda: catalog, warnings, digest), []
 
 
 def load_catalog(path: Path, text: CatalogText | None = None) -> LoadedCatalog:

@@ -287,8 +287,20 @@ def graded_observations(catalog: Catalog, observations: Mapping[str, Observation
             for kr in objective.key_results:
                 if (ref := chosen(kr.id, cycle.starts_at, before)) is not None:
                     yield ref
+    yield from graded_kpi_observations(catalog, observations, periods, now=now)
+
+
+def graded_kpi_observations(catalog: Catalog, observations: Mapping[str, Observations],
+                            periods: Sequence[Period], *, now: datetime) -> Iterator[int]:
+    """`graded_observations` of the KPIs alone."""
+    now = as_utc(now)
+    for period in periods:
         for kpi in catalog.kpis:
-            if (ref := chosen(kpi.id, None, period.ends_at)) is not None:
+            found = observations.get(kpi.id)
+            if found is None:
+                continue
+            pick = found.last(not_before=None, before=period.ends_at, until=now)
+            if pick is not None and (ref := found.detail_ref(pick)) is not None:
                 yield ref
 
 

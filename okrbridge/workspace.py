@@ -47,7 +47,7 @@ from okrbridge.report import (
     GradeMemo,
     PeriodReport,
     grade_period,
-    graded_observations,
+    graded_kpi_observations,
     reading_window_start,
     window_bounds,
 )
@@ -60,6 +60,7 @@ from okrbridge.store import (
     Store,
     UnknownSubject,
 )
+from okrbridge.store.definitions import UnreadableSubject
 
 if TYPE_CHECKING:  # the Jira and Confluence side (HTTP, connectors) loads only for the commands that use it
     from connectors.confluence import ConfluenceConnection
@@ -99,14 +100,14 @@ class Workspace:
 
     def subject(self, subject_id: str) -> KeyResult | Kpi:
         """The KR or KPI with this id in the loaded catalog; UnknownSubject names an unknown one."""
-        found = self.catalog.key_result(subject_id) or self.catalog.kpi(subject_id)
+        found = self.loaded.subject(subject_id)
         if found is None:
             raise UnknownSubject(subject_id)
         return found
 
     def score_of(self, snapshot: Snapshot) -> float | None:
         """A stored value's score under the catalog's current measure (None once its id left okrs.toml)."""
-        subject = self.catalog.key_result(snapshot.subject_id) or self.catalog.kpi(snapshot.subject_id)
+        subject = self.loaded.subject(snapshot.subject_id)
         return score_of(subject, snapshot.value, snapshot.explanation) if subject is not None else None
 
     def require_record_mode(self, action: str) -> None:
@@ -157,8 +158,23 @@ def _recorded_or_parsed(store: Store, text: CatalogText) -> LoadedCatalog:
     recorded = store.recorded_catalog(text.digest)
     if recorded is None:
         return load_catalog(text.path, text)
-    # The file was valid when recorded; its warnings are found only if someone asks for them.
-    return LoadedCatalog(recorded, lambda: check_catalog_file(text.path), text.digest)
+
+    def build() -> Catalog:
+        """The recorded catalog, or the file parsed when the data cannot be read back."""
+        return recorded.catalog() or load_catalog(text.path, text).catalog
+
+    def find_subject(subject_id: str) -> KeyResult | Kpi | None:
+        """One subject from the recorded data, or from the whole catalog when it cannot be told there."""
+        try:
+            return recorded.subject(subject_id)
+        except UnreadableSubject:
+            catalog = loaded.catalog
+            return catalog.key_result(subject_id) or catalog.kpi(subject_id)
+
+    # The file was valid when recorded; its warnings are found only if someone asks for them, and
+    # the catalog is built only if something needs all of it (history of one KR does not).
+    loaded = LoadedCatalog(build, lambda: check_catalog_file(text.path), text.digest, find_subject)
+    return loaded
 
 
 def record_catalog(store: Store, loaded: LoadedCatalog, now: datetime) -> CatalogChanges | None:
@@ -271,8 +287,9 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
 
     The store is read once for all the periods: the key results' running month sums at the bounds
     of the windows graded (every cycle is a run of whole months; see okrbridge.month_series), the KPIs'
-    valued observations as compact series (a KPI's value may be older than any cycle), and then only
-    the explanations of the readings the grades show (in a few batched statements).
+    valued observations as compact series (a KPI's value may be older than any cycle), and only the
+    explanations of the readings the grades show: a month sum's latest observation comes with its
+    own, and the rest are read in a few batched statements.
     """
     since = reading_window_start(ws.catalog, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
@@ -282,7 +299,8 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
         kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at,
                                         since=since, book=details)
         observations: dict[str, Observations] = {**by_month, **kpi_series}
-        details.prefetch(graded_observations(ws.catalog, observations, periods, now=now))
+        # the month sums came with the details of their latest observations; the KPIs' are read now
+        details.prefetch(graded_kpi_observations(ws.catalog, kpi_series, periods, now=now))
     memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
     for each in periods:
         with collector_paused():

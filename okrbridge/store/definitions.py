@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -117,22 +118,75 @@ def _key_result(data: dict[str, Any]) -> KeyResult:
                      initiatives=Initiatives(jql=i["jql"], epics=tuple(i["epics"]), label=i["label"]))
 
 
+_UNREADABLE = (KeyError, TypeError, ValueError)
+"""What building from data of another shape than this version's raises."""
+
+
+def _kpi(data: dict[str, Any]) -> Kpi:
+    """A Kpi from its data."""
+    return Kpi(id=data["id"], name=data["name"], direction=_DIRECTIONS[data["direction"]], unit=data["unit"],
+               baseline=data["baseline"], target=data["target"], source=_source(data["source"]),
+               team=data["team"], owner=data["owner"], visible_to=tuple(data["visible_to"]))
+
+
+def _objective(data: dict[str, Any]) -> Objective:
+    """An Objective from its data, its key results built too."""
+    return Objective(id=data["id"], title=data["title"], cycle=data["cycle"], level=_LEVELS[data["level"]],
+                     team=data["team"], owner=data["owner"], parent=data["parent"],
+                     visible_to=tuple(data["visible_to"]),
+                     key_results=tuple(_key_result(kr) for kr in data["key_results"]))
+
+
 def catalog_from_data(data: Any) -> Catalog | None:
     """The catalog `catalog_data` wrote, or None when `data` has another shape (an older okrbridge's)."""
     if not isinstance(data, dict) or data.get("version") != CATALOG_DATA_VERSION:
         return None
     try:
-        objectives = tuple(
-            Objective(id=o["id"], title=o["title"], cycle=o["cycle"], level=_LEVELS[o["level"]],
-                      team=o["team"], owner=o["owner"], parent=o["parent"], visible_to=tuple(o["visible_to"]),
-                      key_results=tuple(_key_result(kr) for kr in o["key_results"]))
-            for o in data["objectives"])
-        kpis = tuple(
-            Kpi(id=k["id"], name=k["name"], direction=_DIRECTIONS[k["direction"]], unit=k["unit"],
-                baseline=k["baseline"], target=k["target"], source=_source(k["source"]), team=k["team"],
-                owner=k["owner"], visible_to=tuple(k["visible_to"]))
-            for k in data["kpis"])
+        objectives = tuple(_objective(o) for o in data["objectives"])
+        kpis = tuple(_kpi(k) for k in data["kpis"])
         calendar = FiscalCalendar(data["calendar"]["start_month"], data["calendar"]["named_by"])
-    except (KeyError, TypeError, ValueError):
+    except _UNREADABLE:
         return None  # not what this version writes: the caller parses the file instead
     return Catalog(objectives, kpis, calendar)
+
+
+class UnreadableSubject(ValueError):
+    """Catalog data in which one subject cannot be told (not the shape this version writes)."""
+
+
+@dataclass(frozen=True)
+class RecordedCatalog:
+    """The catalog data `catalog_data` wrote, in this version's shape: built whole, or one subject alone.
+
+    Building 10,000 key results takes a fifth of a second; finding one takes a walk over the data.
+    """
+
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, data: Any) -> RecordedCatalog | None:
+        """The recorded catalog, or None when `data` was written in another version's shape."""
+        if not isinstance(data, dict) or data.get("version") != CATALOG_DATA_VERSION:
+            return None
+        return cls(data)
+
+    def catalog(self) -> Catalog | None:
+        """The whole catalog, or None when the data does not hold what this version writes."""
+        return catalog_from_data(self.data)
+
+    def subject(self, subject_id: str) -> KeyResult | Kpi | None:
+        """The key result or KPI `subject_id`, built alone, or None when the catalog has no such id.
+
+        UnreadableSubject when the data does not hold what this version writes.
+        """
+        try:
+            for objective in self.data["objectives"]:
+                for key_result in objective["key_results"]:
+                    if key_result["id"] == subject_id:
+                        return _key_result(key_result)
+            for kpi in self.data["kpis"]:
+                if kpi["id"] == subject_id:
+                    return _kpi(kpi)
+        except _UNREADABLE as exc:
+            raise UnreadableSubject(f"recorded catalog data of another shape ({exc!r})") from exc
+        return None

@@ -14,6 +14,7 @@ from okrbridge.collector import collector_paused
 from okrbridge.domain import Catalog
 from okrbridge.store import definitions
 from okrbridge.store.clauses import CATALOG_FINGERPRINT
+from okrbridge.store.definitions import RecordedCatalog
 
 _FINGERPRINT_ID = 1
 """The one row of catalog_fingerprint."""
@@ -39,13 +40,13 @@ def recorded_digest(conn: Connection) -> str | None:
     return str(found) if found is not None else None
 
 
-def recorded_catalog(conn: Connection, digest: str) -> Catalog | None:
-    """The catalog recorded with `digest`, or None when the fingerprint names another file.
+def recorded_catalog(conn: Connection, digest: str) -> RecordedCatalog | None:
+    """The catalog recorded with `digest`, or None when the fingerprint names another file or holds
+    the catalog in another version's shape.
 
-    The cyclic garbage collector is paused while the JSON is decoded and the catalog built (see
-    okrbridge.collector).
+    The cyclic garbage collector is paused while the JSON is decoded (see okrbridge.collector).
     """
     with collector_paused():
         row = conn.execute(select(CATALOG_FINGERPRINT.c.catalog)
                            .where(CATALOG_FINGERPRINT.c.digest == digest)).scalar()
-        return definitions.catalog_from_data(row) if row is not None else None
+    return definitions.RecordedCatalog.of(row) if row is not None else None

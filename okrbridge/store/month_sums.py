@@ -59,7 +59,10 @@ from okrbridge.series import instant, micros
 from okrbridge.store.clauses import MONTH_SUM, MONTH_SUM_DUE
 from okrbridge.store.engine import SQLITE_BEGIN_OPTION
 from okrbridge.store.history_rows import _CHUNK, snapshot_table
-from okrbridge.store.series_rows import _KINDS, DetailBook, _columns, _Instants
+from okrbridge.store.series_rows import _KINDS, DetailBook, _columns, _Instants, detail_columns
+
+_ROW_LENGTH = 11
+"""The columns of a MonthRow; a stored row is read with its latest observation's details after them."""
 
 REFRESH_BATCH = 2_000
 """Due (subject, month) pairs worked out per write transaction: short enough not to hold up a sync."""
@@ -221,7 +224,13 @@ def _stored_statement(keys: Sequence[str], cut: int, subjects: Sequence[str] | N
     else:
         parts = [last_before(end, first) for first, end in zip([None, *keys], keys, strict=False)]
     picked = _rows_of(union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery())
-    return union_all(picked, every) if monthly else picked  # type: ignore[return-value]
+    rows = (union_all(picked, every) if monthly else picked).subquery("rows")
+    # Each row's latest observation comes with what explains it, one primary-key probe per row in
+    # the same statement: a grade shows the explanation of a window's latest observation, and the
+    # windows end at these rows' months (`--nested` grades 120,000 of them at 10,000 KRs).
+    snapshot = snapshot_table()
+    return (select(*rows.c, *detail_columns(snapshot))
+            .select_from(rows.outerjoin(snapshot, snapshot.c.id == rows.c.last_ref // _KINDS)))
 
 
 def _pending(conn: Connection, keys: Sequence[str], now: datetime,
@@ -264,6 +273,7 @@ def read_month_series(engine: Engine, subject_ids: Sequence[str], bounds: Sequen
     cut = micros(now)
     instants = _Instants()
     found: dict[str, list[MonthRow]] = defaultdict(list)
+    worked_out: list[MonthRow] = []
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -280,18 +290,21 @@ def read_month_series(engine: Engine, subject_ids: Sequence[str], bounds: Sequen
                            if subject in wanted}
                 stored = sorted(conn.execute(_stored_statement(keys, cut, chunk)).cursor.fetchall(),
                                 key=itemgetter(0, 1))
+                book.keep(row[_ROW_LENGTH:] for row in stored if row[_ROW_LENGTH] is not None)
                 for subject, rows in groupby(stored, key=itemgetter(0)):
                     if subject in wanted:
-                        found[subject].extend(rows)
-                _work_out_pending(conn, pending, keys, found, instants, cut)
+                        found[subject].extend(row[:_ROW_LENGTH] for row in rows)
+                worked_out.extend(_work_out_pending(conn, pending, keys, found, instants, cut))
+    # what a window ending in a worked-out month shows, read in a few statements
+    book.prefetch(row[9] for row in worked_out)  # each month's latest observation
     return {subject: MonthlyObservations(rows, bounds, now, _reader(book, subject))
             for subject, rows in found.items() if rows}
 
 
 def _work_out_pending(conn: Connection, pending: dict[str, str], keys: Sequence[str],
-                      found: dict[str, list[MonthRow]], instants: _Instants, cut: int) -> None:
+                      found: dict[str, list[MonthRow]], instants: _Instants, cut: int) -> list[MonthRow]:
     """Add to `found` the running rows of each pending subject's months from its pending month on,
-    worked out from the snapshot rows (see `read_month_series`)."""
+    worked out from the snapshot rows (see `read_month_series`); the rows added."""
     by_first: dict[str, list[str]] = defaultdict(list)
     before: dict[str, MonthRow] = {}
     for subject, month in pending.items():
@@ -303,10 +316,13 @@ def _work_out_pending(conn: Connection, pending: dict[str, str], keys: Sequence[
         elif rows:
             before[subject] = rows[-1]
         by_first[max(month, keys[0])].append(subject)
+    added: list[MonthRow] = []
     for first, subjects in by_first.items():
         worked_out = running_from_rows(conn, subjects, first, keys[-1], before, instants, cut)
         for subject, rows in worked_out.items():
             found[subject].extend(rows)
+            added.extend(rows)
+    return added
 
 
 def _reader(book: DetailBook, subject_id: str) -> Callable[[int, float], Reading]:

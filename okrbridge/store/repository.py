@@ -32,6 +32,7 @@ from okrbridge.domain import Catalog, Reading, SourceKind
 from okrbridge.month_series import MonthlyObservations
 from okrbridge.series import Series
 from okrbridge.store import convert, fingerprint_rows, history_rows, month_sums, series_rows
+from okrbridge.store.definitions import RecordedCatalog
 from okrbridge.store.engine import (
     SQLITE_BEGIN_OPTION,
     make_engine,
@@ -189,7 +190,7 @@ class Store:
         with self.engine.connect() as conn:
             return fingerprint_rows.recorded_digest(conn)
 
-    def recorded_catalog(self, digest: str) -> Catalog | None:
+    def recorded_catalog(self, digest: str) -> RecordedCatalog | None:
         """The catalog last recorded, if it was loaded from a file with content hash `digest`.
 
         None when another file (or none) was recorded last, or by an okrbridge that kept the

@@ -35,7 +35,9 @@ class DetailBook:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._rows: dict[int, tuple[datetime, datetime, str, str | None, str | None, str | None]] = {}
+        # rows as the driver gives them (see `detail_columns`), by row id: times are converted
+        # when a reading is made, each distinct one once
+        self._rows: dict[int, Sequence[Any]] = {}
         self._readings: dict[int, Reading] = {}
         self._moments = _Moments()
 
@@ -44,18 +46,16 @@ class DetailBook:
         rows = {ref // _KINDS for ref in refs}
         wanted = sorted(rows - self._rows.keys())
         table = snapshot_table()
-        # times as the driver gives them, each distinct one converted once (see _Moments)
-        columns = [table.c.id, type_coerce(table.c.taken_at, String),
-                   type_coerce(table.c.confirmed_at, String), table.c.source_kind,
-                   cast(table.c.source_detail, Text), table.c.note, table.c.author]
-        moment = self._moments
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start:start + _CHUNK]
-                statement = select(*columns).where(table.c.id.in_(chunk))
-                for row_id, taken, confirmed, source_kind, detail, note, author in (
-                        conn.execute(statement).cursor.fetchall()):
-                    self._rows[row_id] = (moment(taken), moment(confirmed), source_kind, detail, note, author)
+                statement = select(*detail_columns(table)).where(table.c.id.in_(chunk))
+                self.keep(conn.execute(statement).cursor.fetchall())
+
+    def keep(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Keep rows read elsewhere, columns as `detail_columns` gives them (a statement that reads
+        observations may read their details in the same pass; see month_sums.read_month_series)."""
+        self._rows.update((row[0], row) for row in rows)
 
     def reading_at(self, subject_id: str, ref: int, value: float) -> Reading:
         """The stored observation `ref` (row id * 2 + kind) of a subject as the Reading `read_readings`
@@ -66,12 +66,21 @@ class DetailBook:
         row_id, kind = divmod(ref, _KINDS)
         if row_id not in self._rows:
             self.prefetch([ref])
-        taken_at, confirmed_at, source_kind, detail, note, author = self._rows[row_id]
+        _, taken, confirmed, source_kind, detail, note, author = self._rows[row_id]
+        taken_at, confirmed_at = self._moments(taken), self._moments(confirmed)
         retime = (taken_at, confirmed_at) if kind else None
         made = self._readings[ref] = Reading(
             subject_id, confirmed_at if kind else taken_at, value,
             _explained(detail, source_kind, note, author, retime))
         return made
+
+
+def detail_columns(table: Any) -> list[Any]:
+    """What explains a snapshot row, as `DetailBook.keep` takes it: id, first seen, last confirmed (times
+    as the driver gives them, each distinct one converted once; see _Moments), source kind, the
+    explanation's JSON text, note, author."""
+    return [table.c.id, type_coerce(table.c.taken_at, String), type_coerce(table.c.confirmed_at, String),
+            table.c.source_kind, cast(table.c.source_detail, Text), table.c.note, table.c.author]
 
 
 class _Moments:
@@ -214,4 +223,4 @@ def read_series(engine: Engine, subject_ids: Sequence[str], since: datetime | No
     return found, book
 
 
-__all__ = ["DetailBook", "read_series"]
+__all__ = ["DetailBook", "detail_columns", "read_series"]
