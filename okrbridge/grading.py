@@ -297,5 +297,8 @@ def score_of(subject: KeyResult | Kpi, value: float | None,
     """
     if isinstance(subject, Kpi):
         return kpi_score(subject, value)
-    done_ratio = explanation.done_ratio if explanation is not None else None
-    return score_value(subject.measure, value, done_ratio=done_ratio)
+    measure = subject.measure
+    # only a milestone's score reads the done ratio (`grades` scores 240,000 values at 10,000 KRs)
+    done_ratio = (explanation.done_ratio if explanation is not None and measure.kind is MeasureKind.MILESTONE
+                  else None)
+    return score_value(measure, value, done_ratio=done_ratio)

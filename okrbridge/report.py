@@ -158,30 +158,34 @@ def _plain_generic(data: Any) -> Any:
 
 
 def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Observations, cycle: Period, *, before: datetime,
-              until: datetime, elapsed: float, bands: Bands, tolerance: float) -> KrGrade:
+              until: datetime, elapsed: float, bands: Bands, tolerance: float,
+              cycle_end: int | None = None) -> KrGrade:
     """One KR graded from its readings inside its objective's cycle, up to the cut-off.
 
     Readings may come unsorted; naive times are UTC. A reading without a value (nothing measured)
-    is skipped so the last good value still grades.
+    is skipped so the last good value still grades. `cycle_end` is the cycle's end in microseconds,
+    when the caller has it (an objective's KRs share it).
     """
     # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
     # one quarter to the next, and last quarter's value must not grade this quarter's KR.
     observations = observations_of(readings)
-    window = {"not_before": cycle.starts_at, "before": before, "until": until}
-    pick = observations.last(**window)
+    starts_at = cycle.starts_at
+    pick = observations.last(not_before=starts_at, before=before, until=until)
     if pick is None:
         return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, None, None,
                        Status.NO_DATA, None)
     reading = observations.reading(pick)
-    score = score_of(kr, reading.value, reading.explanation)
+    value, explanation, kind = reading.value, reading.explanation, kr.measure.kind
+    score = score_of(kr, value, explanation)
     predicted: float | None = None
     predicted_score: float | None = None
     # A trend line through done / not-done flags predicts nothing, so milestones get no forecast.
-    if kr.measure.kind is not MeasureKind.MILESTONE:
-        predicted = observations.line(**window).value_at(micros(cycle.ends_at))
+    if kind is not MeasureKind.MILESTONE:
+        line = observations.line(not_before=starts_at, before=before, until=until)
+        predicted = line.value_at(micros(cycle.ends_at) if cycle_end is None else cycle_end)
         predicted_score = score_of(kr, predicted)
-    return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kr.measure.kind, kr.weight, reading.value, score,
-                   bands.status(score), as_utc(reading.taken_at), reading.explanation,
+    return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kind, kr.weight, value, score,
+                   bands.status(score), as_utc(reading.taken_at), explanation,
                    pace(score, elapsed, tolerance=tolerance), predicted, predicted_score)
 
 
@@ -205,9 +209,10 @@ def _grade_objective(objective: Objective, cycle: Period,
                      elapsed_at: datetime, now: datetime, bands: Bands, tolerance: float) -> ObjectiveGrade:
     """One objective graded from its KRs' windows ending at `before`, its pace measured at `elapsed_at`."""
     elapsed = cycle.elapsed_fraction(elapsed_at)
+    cycle_end = micros(cycle.ends_at)
     krs = tuple(
         _grade_kr(kr, readings.get(kr.id, ()), cycle, before=before, until=now, elapsed=elapsed,
-                  bands=bands, tolerance=tolerance)
+                  bands=bands, tolerance=tolerance, cycle_end=cycle_end)
         for kr in objective.key_results)
     score = objective_score([(kr.weight, kr.score) for kr in krs])
     return ObjectiveGrade(objective.id, objective.title, objective.level, objective.team, objective.owner,
