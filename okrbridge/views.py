@@ -33,6 +33,7 @@ from okrbridge.domain import (
     SourceKind,
 )
 from okrbridge.report import KpiGrade, KrGrade, ObjectiveGrade, PeriodReport, trend_points
+from okrbridge.series import Series
 from okrbridge.store.records import Initiative, SubjectState
 from okrbridge.textout import format_value
 from okrbridge.view_model import (
@@ -60,14 +61,15 @@ class Reader(Protocol):
 class ViewData:
     """Everything views are built from, for one period.
 
-    `report` is `grade_period` of that period; `readings` the same readings it was graded from (the
-    trends come from them); `initiatives` the store's epics per KR id; `states` the store's sync
-    state per KR/KPI id (for staleness). The catalog's calendar parses the objectives' cycles.
+    `report` is `grade_period` of that period; `readings` the same readings (or compact series) it
+    was graded from (the trends come from them); `initiatives` the store's epics per KR id;
+    `states` the store's sync state per KR/KPI id (for staleness). The catalog's calendar parses
+    the objectives' cycles.
     """
 
     catalog: Catalog
     report: PeriodReport
-    readings: Mapping[str, Sequence[Reading]] = field(default_factory=dict)
+    readings: Mapping[str, Sequence[Reading] | Series] = field(default_factory=dict)
     initiatives: Mapping[str, Sequence[Initiative]] = field(default_factory=dict)
     states: Mapping[str, SubjectState] = field(default_factory=dict)
 

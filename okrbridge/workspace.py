@@ -48,6 +48,7 @@ from okrbridge.report import (
     PeriodReport,
     grade_period,
     graded_kpi_observations,
+    graded_observations,
     reading_window_start,
     window_bounds,
 )
@@ -442,7 +443,11 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
         graded = replace(catalog, objectives=tuple(o for o in catalog.objectives if o.id in wanted), kpis=())
     ids = None if objectives is None else [kr.id for kr in graded.key_results()]
     since = reading_window_start(graded, period, now)
-    readings = ws.store.readings(ids, until=period.ends_at, since=since) if ids != [] else {}
+    # Compact series, not a Reading per observation: a year's views at 10,000 KRs read millions of
+    # them. The trends are drawn from the series; explanations are read only for the values graded.
+    subjects = [kr.id for kr in graded.key_results()] + [kpi.id for kpi in graded.kpis]
+    readings, book = ws.store.series(subjects, until=period.ends_at, since=since)
+    book.prefetch(graded_observations(graded, readings, [period], now=now))
     report = grade_period(graded, readings, period, now=now, bands=ws.bands,
                           pace_tolerance=ws.settings.grading.pace_tolerance)
     # one query for the KRs' epics, not one per KR
