@@ -78,10 +78,18 @@ class LoadedCatalog:
         return self.build()
 
     def subject(self, subject_id: str) -> KeyResult | Kpi | None:
-        """The KR or KPI with this id, or None."""
+        """The KR or KPI with this id, or None (each id is found once: history scores every value)."""
         if self.find_subject is None or "catalog" in self.__dict__:
             return self.catalog.key_result(subject_id) or self.catalog.kpi(subject_id)
-        return self.find_subject(subject_id)
+        found = self._found_subjects
+        if subject_id not in found:
+            found[subject_id] = self.find_subject(subject_id)
+        return found[subject_id]
+
+    @cached_property
+    def _found_subjects(self) -> dict[str, KeyResult | Kpi | None]:
+        """The subjects `find_subject` found, by id."""
+        return {}
 
     @cached_property
     def warnings(self) -> list[Problem]:
