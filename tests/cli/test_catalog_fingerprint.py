@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from okrbridge.catalog import bundled_sample, load_catalog
 from okrbridge.cli import cli
-from okrbridge.store.definitions import catalog_data, catalog_from_data
+from okrbridge.store import definitions
+from okrbridge.store.definitions import RecordedCatalog, UnreadableSubject, catalog_data, catalog_from_data
 
 CATALOG_TABLES = ("objective", "key_result", "kpi", "catalog_fingerprint")
 OLD_TITLE = "Reduce annual employee churn from 20% to 15%"
@@ -105,3 +106,40 @@ def test_the_catalog_kept_as_data_reads_back_equal_to_the_catalog_it_was_made_fr
         catalog = load_catalog(path).catalog
         assert catalog_from_data(json.loads(json.dumps(catalog_data(catalog)))) == catalog
     assert load_catalog(fiscal).catalog.calendar.start_month == 4
+
+
+def test_history_of_one_kr_builds_that_kr_alone_from_the_recorded_catalog(
+        runner: CliRunner, okrs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    invoke(runner, "checkin", "CO-1.2", "420", "--at", "2026-03-01")
+    expected = invoke(runner, "history", "CO-1.2", "--json")
+
+    def whole(_: object) -> None:
+        raise AssertionError("history built the whole recorded catalog")
+
+    monkeypatch.setattr(definitions, "catalog_from_data", whole)
+    assert invoke(runner, "history", "CO-1.2", "--json") == expected
+    result = runner.invoke(cli, ["history", "NO-SUCH.1"])
+    assert result.exit_code != 0 and "NO-SUCH.1" in result.output
+
+
+def test_a_recorded_catalog_whose_subject_cannot_be_told_is_parsed_from_the_file(
+        runner: CliRunner, okrs: Path, tmp_path: Path) -> None:
+    database = tmp_path / "okrbridge.db"
+    invoke(runner, "checkin", "CO-1.2", "420", "--at", "2026-03-01")
+    expected = invoke(runner, "history", "CO-1.2", "--json")
+    with sqlite3.connect(database) as db:  # this version's mark, but not this version's shape
+        db.execute("""UPDATE catalog_fingerprint SET catalog = '{"version": 1, "objectives": 3}'""")
+
+    assert invoke(runner, "history", "CO-1.2", "--json") == expected
+
+
+def test_a_recorded_subject_reads_back_as_the_catalog_holds_it() -> None:
+    catalog = load_catalog(bundled_sample("okrs.toml")).catalog
+    recorded = RecordedCatalog.of(json.loads(json.dumps(catalog_data(catalog))))
+    assert recorded is not None
+    for subject in (*catalog.key_results(), *catalog.kpis):
+        assert recorded.subject(subject.id) == subject
+    assert recorded.subject("NO-SUCH.1") is None
+    assert RecordedCatalog.of({"version": 0}) is None
+    with pytest.raises(UnreadableSubject):
+        RecordedCatalog({"version": 1, "objectives": [{"key_results": [{}]}]}).subject("CO-1.2")
