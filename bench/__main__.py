@@ -10,7 +10,8 @@
 2. Grades at scale: `--grade-krs` KRs over `--hours` hourly syncs in which `--change` of the values
    move per sync, generated straight into a store (bench/history.py); `okrbridge grades --json` for
    the year, a quarter, a month and --nested, each in its own process: wall, CPU and peak RSS, and
-   the database size.
+   the database size; `history` of one KR, and `export` of a month (the views of every KR, what the
+   dashboard and the status pages are built from).
 3. Start-up: `okrbridge --help` and `okrbridge grades` on an empty store.
 
 `--quick` shrinks every size so the whole run takes a few minutes on a small machine.

@@ -185,8 +185,11 @@ def measure(args: list[str], repeat: int = 1) -> dict[str, Any]:
 def grades_figures(directory: Path, at: str, earlier: str, repeat: int = 1) -> dict[str, Any]:
     """`okrbridge grades --json` for the year, Q4, November and --nested as of `at` (after the last
     sync, as a user asks), and the year as of `earlier` (inside the last month, whose observations
-    after it are read from the rows), each in its own process, `repeat` times (see `measure`)."""
-    config = [*OKRBRIDGE, "--config", str(directory / "okrbridge.toml"), "grades", "--json"]
+    after it are read from the rows), each in its own process, `repeat` times (see `measure`); then
+    `history` of one KR (`repeat` times) and November's `export` (once: it builds the views, the
+    dashboard's and the status pages' data, of every KR)."""
+    okrbridge = [*OKRBRIDGE, "--config", str(directory / "okrbridge.toml")]
+    config = [*okrbridge, "grades", "--json"]
     base = [*config, "--at", at]
     return {
         "year": measure([*base, "--cycle", "2026"], repeat),
@@ -194,6 +197,9 @@ def grades_figures(directory: Path, at: str, earlier: str, repeat: int = 1) -> d
         "month": measure([*base, "--cycle", "2026-11"], repeat),
         "nested": measure([*base, "--cycle", "2026", "--nested"], repeat),
         f"year_as_of_{earlier}": measure([*config, "--at", earlier, "--cycle", "2026"], repeat),
+        "history_one_kr": measure([*okrbridge, "history", "O-0.0", "--json"], repeat),
+        "views_month_export": measure([*okrbridge, "export", "--csv", "--period", "2026-11",
+                                       "--output", str(directory / "export.csv")]),
     }
 
 

@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 def http() -> requests.Session:
                     if not hasattr(session_local, "session"):
                         session_local.session = requests.Session()
-                    return session_local.session  # type: ignore[no-any-return]
+                    return session_local.session
 
                 shown = [0, 0]
 

@@ -91,7 +91,7 @@ def main() -> None:
             "okrs": okrs, "database_url": f"sqlite:///{Path(scratch) / 'bench.db'}",
             "confluence": default_settings(env).confluence.model_copy(
                 update={"url": server.url, "deployment": "cloud", "email": BOT})})
-        ws = open_workspace(settings)
+        ws = open_workspace(settings, mode="record")
         krs = list(ws.catalog.key_results())
         for n, kr in enumerate(krs):
             record_checkin(ws, kr.id, float(n % 100), at=now - timedelta(days=1))
