@@ -59,6 +59,20 @@ def _retimed(detail: Any, first_seen: str, at: str) -> Any:
     return detail
 
 
+def _retime_in_place(detail: Any, first_seen: str, at: str) -> None:
+    """`_retimed` on a structure nobody else holds (just decoded): changed where it is, not copied."""
+    if isinstance(detail, dict):
+        if detail.get(VOLATILE_DETAIL_KEY) == first_seen:
+            detail[VOLATILE_DETAIL_KEY] = at
+        for value in detail.values():
+            if isinstance(value, dict | list):
+                _retime_in_place(value, first_seen, at)
+    elif isinstance(detail, list):
+        for item in detail:
+            if isinstance(item, dict | list):
+                _retime_in_place(item, first_seen, at)
+
+
 def observed_detail(detail: Mapping[str, Any], taken_at: datetime, at: datetime) -> Any:
     """The explanation a reading first seen at `taken_at` shows when observed at `at` (its confirmation)."""
     return _retimed(dict(detail), taken_at.isoformat(), at.isoformat())
@@ -107,16 +121,17 @@ def stored_value(row: Row[Any]) -> StoredValue:
 
 
 def _explained(raw: str | None, source_kind: str, note: str | None, author: str | None,
-               retime: tuple[datetime, datetime] | None = None) -> Callable[[], Explanation]:
+               retime: tuple[str, str] | None = None) -> Callable[[], Explanation]:
     """A decoder of a reading's explanation from its JSON text, run on first use (see `Reading`).
 
-    For the observation at `confirmed_at`, `retime` puts that time of asking in place of the first.
+    For the observation at `confirmed_at`, `retime` (the first-seen and confirmed instants in ISO
+    form; a caller converting many keeps each distinct one's) puts that time of asking in place of
+    the first.
     """
     def decode() -> Explanation:
         stored = loads(raw) if raw else {}
-        if retime is not None:
-            first_seen, at = retime
-            stored = _retimed(stored, first_seen.isoformat(), at.isoformat())
+        if retime is not None:  # the structure was just decoded: nobody else holds it
+            _retime_in_place(stored, *retime)
         return explanation_of(stored, source_kind, note, author)
     return decode
 
@@ -177,6 +192,15 @@ def read_readings(session: Session, subject_ids: Sequence[str] | None, since: da
         else [subject_ids[i:i + _CHUNK] for i in range(0, len(subject_ids), _CHUNK)]
     )
     per_subject: dict[str, list[tuple[datetime, int, int, Reading]]] = {}
+    isos: dict[datetime, str] = {}  # each distinct instant formatted once (see _explained)
+
+    def iso(moment: datetime) -> str:
+        """`moment.isoformat()`, kept."""
+        found = isos.get(moment)
+        if found is None:
+            found = isos[moment] = moment.isoformat()
+        return found
+
     for chunk in chunks:
         if chunk is not None and not chunk:
             continue
@@ -190,7 +214,7 @@ def read_readings(session: Session, subject_ids: Sequence[str] | None, since: da
             if confirmed_at > taken_at and (until is None or confirmed_at < until):
                 observations.append((confirmed_at, row_id, 1, Reading(
                     subject_id, confirmed_at, value,
-                    _explained(raw, source_kind, note, author, (taken_at, confirmed_at)))))
+                    _explained(raw, source_kind, note, author, (iso(taken_at), iso(confirmed_at))))))
     result: dict[str, list[Reading]] = {}
     for subject_id, observations in per_subject.items():
         observations.sort(key=_observation_order)

@@ -67,10 +67,10 @@ class DetailBook:
         if row_id not in self._rows:
             self.prefetch([ref])
         _, taken, confirmed, source_kind, detail, note, author = self._rows[row_id]
-        taken_at, confirmed_at = self._moments(taken), self._moments(confirmed)
-        retime = (taken_at, confirmed_at) if kind else None
+        moment = self._moments
+        retime = (moment.iso(taken), moment.iso(confirmed)) if kind else None
         made = self._readings[ref] = Reading(
-            subject_id, confirmed_at if kind else taken_at, value,
+            subject_id, moment(confirmed if kind else taken), value,
             _explained(detail, source_kind, note, author, retime))
         return made
 
@@ -90,6 +90,7 @@ class _Moments:
 
     def __init__(self) -> None:
         self.seen: dict[Any, datetime] = {}
+        self._isos: dict[Any, str] = {}
 
     def __call__(self, stored: Any) -> datetime:
         """One stored time as an aware UTC datetime (naive means UTC)."""
@@ -97,6 +98,14 @@ class _Moments:
         if found is None:
             found = self.seen[stored] = as_utc(datetime.fromisoformat(stored) if isinstance(stored, str)
                                                else stored)
+        return found
+
+    def iso(self, stored: Any) -> str:
+        """One stored time's aware datetime in ISO form (what an explanation's `queried_at` holds;
+        formatting an aware datetime takes microseconds, and a year's confirmations share 8,760)."""
+        found = self._isos.get(stored)
+        if found is None:
+            found = self._isos[stored] = self(stored).isoformat()
         return found
 
 
