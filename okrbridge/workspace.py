@@ -292,6 +292,36 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
     explanations of the readings the grades show: a month sum's latest observation comes with its
     own, and the rest are read in a few batched statements.
     """
+    periods, grade = _graded(ws, period, now=now, nested=nested)
+    memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
+    for each in periods:
+        yield grade(each, memo)
+
+
+def rendered_grades(ws: Workspace, period: Period, *, now: datetime, nested: bool,
+                    render: Callable[[PeriodReport], str], jobs: int = 1) -> Iterator[str]:
+    """`iter_grades`, each report rendered to text by `render`, in period order.
+
+    With `jobs` > 1 the reports are graded and rendered in that many worker processes forked after
+    the store was read (see okrbridge.report_jobs; a worker never reads the store): for a process
+    with no other thread, such as the CLI.
+    """
+    from okrbridge.report_jobs import rendered_reports
+
+    periods, grade = _graded(ws, period, now=now, nested=nested)
+    engine = ws.store.engine
+
+    def forget_connections() -> None:
+        """In a forked worker: the parent's pooled connections are left to the parent."""
+        engine.dispose(close=False)
+
+    return rendered_reports(periods, grade, render, now=now, jobs=jobs, fork_safe=forget_connections)
+
+
+def _graded(ws: Workspace, period: Period, *, now: datetime,
+            nested: bool) -> tuple[list[Period], Callable[[Period, GradeMemo], PeriodReport]]:
+    """The periods `grades` reports on, and how one of them is graded from one read of the store
+    (see `iter_grades`; a memo shared by reports of one read keeps each objective grade once)."""
     since = reading_window_start(ws.catalog, period, now)
     periods = ws.loaded.calendar.nested(period) if nested else [period]
     with collector_paused():  # what is read and graded here all survives (see okrbridge.collector)
@@ -302,12 +332,14 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
         observations: dict[str, Observations] = {**by_month, **kpi_series}
         # the month sums came with the details of their latest observations; the KPIs' are read now
         details.prefetch(graded_kpi_observations(ws.catalog, kpi_series, periods, now=now))
-    memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
-    for each in periods:
+
+    def grade(each: Period, memo: GradeMemo) -> PeriodReport:
+        """One period's report from what was read."""
         with collector_paused():
-            report = grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
-                                  pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
-        yield report
+            return grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
+                                pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
+
+    return periods, grade
 
 
 def jira_connection(settings: Settings) -> JiraConnection:

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from okrbridge import textout
-from okrbridge.cli.base import Context, cli, emit_json, emit_json_list, parse_moment, pass_context
+from okrbridge.cli.base import (
+    Context,
+    cli,
+    emit_json,
+    emit_json_items,
+    json_item_text,
+    json_text,
+    parse_moment,
+    pass_context,
+)
 from okrbridge.safe_text import printable
+
+if TYPE_CHECKING:
+    from okrbridge.report import PeriodReport
 
 # The catalog loader (pydantic) and the workspace (the store, SQLAlchemy) load inside the commands
 # that use them: `okrbridge --help` needs neither, `validate` no store.
@@ -84,27 +98,35 @@ def checkin(obj: Context, subject: str, value: float, note: str | None, at: str 
               "default: the current fiscal year.")
 @click.option("--at", "at", default=None, help="Grade as of this day instead of now.")
 @click.option("--nested", is_flag=True, help="Also grade every quarter and month inside the cycle.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that grade --nested's reports (default: the cores this process may use, "
+                   "at most 4; 1 grades them here, one after another).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_context
-def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, as_json: bool) -> None:
+def grades(obj: Context, cycle: str | None, at: str | None, nested: bool, jobs: int | None,
+           as_json: bool) -> None:
     """Grades per objective and key result for a cycle, from the stored snapshots (writes nothing)."""
     from okrbridge.collector import collector_paused
-    from okrbridge.workspace import iter_grades, resolve_period
+    from okrbridge.report_jobs import default_jobs
+    from okrbridge.workspace import rendered_grades, resolve_period
 
     now = parse_moment(at, "--at") or datetime.now(UTC)
+    render: Callable[[PeriodReport], str] = textout.report_text
+    if as_json:
+        render = (lambda report: json_item_text(report.to_dict())) if nested else (
+            lambda report: json_text(report.to_dict()))
     # Nearly everything this command makes lives until it ends and holds no reference cycle: the
     # cyclic collector would only scan it again and again (a sixth of a year's grades at 10,000
     # KRs, a third of --nested). Reference counting frees the rest as usual.
     with collector_paused(), obj.workspace("read") as ws:
-        # each report is written as soon as it is graded, so one report is held at a time
-        reports = iter_grades(ws, resolve_period(ws, cycle, now), now=now, nested=nested)
+        # each report is written as soon as it (and every one before it) is rendered
+        texts = rendered_grades(ws, resolve_period(ws, cycle, now), now=now, nested=nested, render=render,
+                                jobs=(jobs or default_jobs()) if nested else 1)
         if as_json and nested:
-            emit_json_list(report.to_dict() for report in reports)
-        elif as_json:
-            emit_json(next(reports).to_dict())
+            emit_json_items(texts)
         else:
-            for report in reports:
-                click.echo(textout.report_text(report))
+            for text in texts:
+                click.echo(text)
 
 
 @cli.command()
