@@ -118,6 +118,17 @@ def test_nested_grades_are_written_one_report_at_a_time_as_the_json_of_the_whole
                                        ensure_ascii=False) + "\n"
 
 
+@pytest.mark.parametrize("output", [["--json"], []], ids=["json", "text"])
+def test_nested_grades_from_worker_processes_are_the_grades_of_one_process(
+        runner: CliRunner, output: list[str]) -> None:
+    runner.invoke(cli, ["checkin", "CO-1.2", "350", "--at", "2026-03-15"])
+    runner.invoke(cli, ["checkin", "CO-1.2", "450", "--at", "2026-05-15"])
+    nested = ["grades", "--cycle", "2026", "--nested", "--at", "2026-12-31", *output]
+    alone = runner.invoke(cli, [*nested, "--jobs", "1"])
+    assert alone.exit_code == 0, alone.output
+    assert runner.invoke(cli, [*nested, "--jobs", "3"]).output == alone.output
+
+
 def test_checkin_to_an_unknown_kr_is_refused_by_name(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["checkin", "NOPE-9", "1"])
     assert result.exit_code == 1
