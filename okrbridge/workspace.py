@@ -24,7 +24,7 @@ catalog's current measure (`grading.score_of`), for grades, history and remote l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -53,7 +53,7 @@ from okrbridge.report import (
     window_bounds,
 )
 from okrbridge.safe_text import describe, printable, unsafe_character
-from okrbridge.series import Observations
+from okrbridge.series import Observations, Series
 from okrbridge.store import (
     CatalogChanges,
     Initiative,
@@ -292,7 +292,7 @@ def iter_grades(ws: Workspace, period: Period, *, now: datetime,
     explanations of the readings the grades show: a month sum's latest observation comes with its
     own, and the rest are read in a few batched statements.
     """
-    periods, grade = _graded(ws, period, now=now, nested=nested)
+    periods, grade = _graded(ws, ws.catalog, period, now=now, nested=nested)
     memo: GradeMemo = {}  # a quarter's grade of a yearly objective is its last month's
     for each in periods:
         yield grade(each, memo)
@@ -308,7 +308,7 @@ def rendered_grades(ws: Workspace, period: Period, *, now: datetime, nested: boo
     """
     from okrbridge.report_jobs import rendered_reports
 
-    periods, grade = _graded(ws, period, now=now, nested=nested)
+    periods, grade = _graded(ws, ws.catalog, period, now=now, nested=nested)
     engine = ws.store.engine
 
     def forget_connections() -> None:
@@ -318,25 +318,26 @@ def rendered_grades(ws: Workspace, period: Period, *, now: datetime, nested: boo
     return rendered_reports(periods, grade, render, now=now, jobs=jobs, fork_safe=forget_connections)
 
 
-def _graded(ws: Workspace, period: Period, *, now: datetime,
+def _graded(ws: Workspace, catalog: Catalog, period: Period, *, now: datetime,
             nested: bool) -> tuple[list[Period], Callable[[Period, GradeMemo], PeriodReport]]:
-    """The periods `grades` reports on, and how one of them is graded from one read of the store
-    (see `iter_grades`; a memo shared by reports of one read keeps each objective grade once)."""
-    since = reading_window_start(ws.catalog, period, now)
-    periods = ws.loaded.calendar.nested(period) if nested else [period]
+    """The periods `grades` reports on, and how one of them is graded, for `catalog` (the
+    workspace's, or some of its objectives), from one read of the store (see `iter_grades`; a memo
+    shared by reports of one read keeps each objective grade once)."""
+    since = reading_window_start(catalog, period, now)
+    periods = catalog.calendar.nested(period) if nested else [period]
     with collector_paused():  # what is read and graded here all survives (see okrbridge.collector)
         by_month, details = ws.store.month_series(
-            [kr.id for kr in ws.catalog.key_results()], bounds=window_bounds(ws.catalog, periods), now=now)
-        kpi_series, _ = ws.store.series([kpi.id for kpi in ws.catalog.kpis], until=period.ends_at,
+            [kr.id for kr in catalog.key_results()], bounds=window_bounds(catalog, periods), now=now)
+        kpi_series, _ = ws.store.series([kpi.id for kpi in catalog.kpis], until=period.ends_at,
                                         since=since, book=details)
         observations: dict[str, Observations] = {**by_month, **kpi_series}
         # the month sums came with the details of their latest observations; the KPIs' are read now
-        details.prefetch(graded_kpi_observations(ws.catalog, kpi_series, periods, now=now))
+        details.prefetch(graded_kpi_observations(catalog, kpi_series, periods, now=now))
 
     def grade(each: Period, memo: GradeMemo) -> PeriodReport:
         """One period's report from what was read."""
         with collector_paused():
-            return grade_period(ws.catalog, observations, each, now=now, bands=ws.bands,
+            return grade_period(catalog, observations, each, now=now, bands=ws.bands,
                                 pace_tolerance=ws.settings.grading.pace_tolerance, memo=memo)
 
     return periods, grade
@@ -461,12 +462,14 @@ def audiences(ws: Workspace) -> tuple[Audience, ...]:
 
 
 def view_data(ws: Workspace, period: Period, *, now: datetime,
-              objectives: Sequence[str] | None = None) -> ViewData:
+              objectives: Sequence[str] | None = None, trends: bool = True) -> ViewData:
     """What views need for `period`: its grades as of `now`, the readings, initiatives and sync states.
 
     With `objectives` (ids), only those objectives are graded (and no KPI), and only their KRs'
     values are read: what the web panel and a KR page need, without reading every snapshot. The
     catalog stays whole, so views still find parents and KPIs to decide what a reader may see.
+    Without `trends` (an export shows none) no reading is kept for views to draw: the grades are
+    worked out from the month sums, as `grades` works them out, and every trend is empty.
     """
     catalog = ws.catalog
     graded = catalog
@@ -474,14 +477,20 @@ def view_data(ws: Workspace, period: Period, *, now: datetime,
         wanted = set(objectives)
         graded = replace(catalog, objectives=tuple(o for o in catalog.objectives if o.id in wanted), kpis=())
     ids = None if objectives is None else [kr.id for kr in graded.key_results()]
-    since = reading_window_start(graded, period, now)
-    # Compact series, not a Reading per observation: a year's views at 10,000 KRs read millions of
-    # them. The trends are drawn from the series; explanations are read only for the values graded.
-    subjects = [kr.id for kr in graded.key_results()] + [kpi.id for kpi in graded.kpis]
-    readings, book = ws.store.series(subjects, until=period.ends_at, since=since)
-    book.prefetch(graded_observations(graded, readings, [period], now=now))
-    report = grade_period(graded, readings, period, now=now, bands=ws.bands,
-                          pace_tolerance=ws.settings.grading.pace_tolerance)
+    readings: Mapping[str, Series] = {}
+    if trends:
+        # Compact series, not a Reading per observation: a year's views at 10,000 KRs read millions
+        # of them. The trends are drawn from the series; explanations are read only for the values
+        # graded.
+        since = reading_window_start(graded, period, now)
+        subjects = [kr.id for kr in graded.key_results()] + [kpi.id for kpi in graded.kpis]
+        readings, book = ws.store.series(subjects, until=period.ends_at, since=since)
+        book.prefetch(graded_observations(graded, readings, [period], now=now))
+        report = grade_period(graded, readings, period, now=now, bands=ws.bands,
+                              pace_tolerance=ws.settings.grading.pace_tolerance)
+    else:
+        _, grade = _graded(ws, graded, period, now=now, nested=False)
+        report = grade(period, {})
     # one query for the KRs' epics, not one per KR
     initiatives: dict[str, list[Initiative]] = {}
     for item in ws.store.all_initiatives() if ids is None else ws.store.initiatives_of(ids) if ids else []:

@@ -86,7 +86,8 @@ def export(obj: Context, as_csv: bool, period: str | None, output: Path | None) 
     now = datetime.now(UTC)
     with obj.workspace("read") as ws:
         chosen = resolve_period(ws, period, now)
-        rows = kr_rows(reader_view(view_data(ws, chosen, now=now), operator(ws.catalog)))
+        # an export shows no trend: its grades come from the month sums, as `grades`' do
+        rows = kr_rows(reader_view(view_data(ws, chosen, now=now, trends=False), operator(ws.catalog)))
     buffer = io.StringIO(newline="")
     write_csv(rows, buffer)
     if output is None:

@@ -38,3 +38,17 @@ def test_views_from_compact_series_are_the_views_every_reading_gives(
     drawn = reader_view(data, reader).to_dict()
     assert drawn == reader_view(oracle, reader).to_dict()
     assert any(kr["trend"] for objective in drawn["objectives"] for kr in objective["krs"])
+
+
+@pytest.mark.parametrize("label", ["2026", "2026-Q2", "2026-05"])
+def test_views_without_trends_are_the_views_with_trends_less_the_trends(app: Flask, label: str) -> None:
+    context = web_context(app)
+    ws, now = context.workspace, context.now()
+    period = ws.loaded.calendar.parse(label)
+    reader = operator(ws.catalog)
+    drawn = reader_view(view_data(ws, period, now=now), reader).to_dict()
+    bare = reader_view(view_data(ws, period, now=now, trends=False), reader).to_dict()
+    for objective in drawn["objectives"]:
+        for kr in objective["krs"]:
+            kr["trend"] = []
+    assert bare == drawn
