@@ -12,7 +12,8 @@ handed out a group of such reports at a time, largest first, so the workers fini
 
 Only where processes can be forked (Linux, and in a process with no other thread: the CLI), and
 only the grading and rendering: a worker never reads the store (its inherited connections are
-forgotten, see `fork_safe`). With one job, or one group, it all runs here in order.
+forgotten, see `fork_safe`). With one job, or one group, or where no worker can be started, it
+all runs here in order.
 """
 
 from __future__ import annotations
@@ -86,15 +87,18 @@ def rendered_reports(periods: Sequence[Period], grade: Callable[[Period, GradeMe
     groups = share_groups(periods, now)
     workers = min(jobs, len(groups))
     if workers <= 1 or not can_fork():
-        memo: GradeMemo = {}
-        for period in periods:
-            yield render(grade(period, memo))
+        yield from _here(periods, grade, render)
         return
     if _work is not None:
         raise RuntimeError("reports are already being rendered in worker processes")
     _work = _Work(periods, grade, render)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=fork_safe) as pool:
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=fork_safe)
+        except OSError:  # no semaphores (a system without /dev/shm) or no process to spare
+            yield from _here(periods, grade, render)
+            return
+        with pool:
             done: dict[int, str] = {}
             following = 0
             for rendered in pool.imap_unordered(_render_group, groups):
@@ -104,6 +108,14 @@ def rendered_reports(periods: Sequence[Period], grade: Callable[[Period, GradeMe
                     following += 1
     finally:
         _work = None
+
+
+def _here(periods: Sequence[Period], grade: Callable[[Period, GradeMemo], PeriodReport],
+          render: Callable[[PeriodReport], str]) -> Iterator[str]:
+    """`rendered_reports` in this process, one memo for all."""
+    memo: GradeMemo = {}
+    for period in periods:
+        yield render(grade(period, memo))
 
 
 __all__ = ["MAX_JOBS", "can_fork", "default_jobs", "rendered_reports", "share_groups"]

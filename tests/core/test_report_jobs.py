@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing.context
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,3 +103,14 @@ def test_one_job_or_one_group_runs_in_the_caller_with_one_memo() -> None:
 
 def test_the_default_is_the_cores_this_process_may_use_up_to_four() -> None:
     assert 1 <= default_jobs() <= 4
+
+
+@needs_fork
+def test_where_no_worker_can_be_started_the_reports_are_graded_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = list(rendered_reports(PERIODS, grade, render, now=AFTER, jobs=1))
+
+    def no_semaphores(*_: object, **__: object) -> None:
+        raise OSError(38, "Function not implemented")  # what a system without /dev/shm says
+
+    monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_semaphores)
+    assert list(rendered_reports(PERIODS, grade, render, now=AFTER, jobs=2)) == alone
