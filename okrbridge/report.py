@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from okrbridge.cycles import Period, PeriodKind, as_utc
@@ -105,12 +106,24 @@ class PeriodReport:
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 """Types JSON takes as they are: most of a report, so they are told apart first, by type alone."""
 
+def _iso(moment: datetime) -> str:
+    """`moment.isoformat()`; a UTC instant's is kept (formatting an aware datetime takes
+    microseconds, and a report's 10,000 grades were taken at a few thousand instants)."""
+    return _utc_iso(moment) if moment.tzinfo is UTC else moment.isoformat()
+
+
+@lru_cache(maxsize=1 << 16)
+def _utc_iso(moment: datetime) -> str:
+    """`moment.isoformat()` of a UTC instant (equal UTC instants format alike)."""
+    return moment.isoformat()
+
+
 def _kr_dict(kr: KrGrade) -> dict[str, Any]:
     """A KrGrade as `_plain` makes a dataclass, field by field (written out: `grades --nested` at
     10,000 KRs makes 170,000 of them; a test holds it to the generic form)."""
     return {"id": kr.id, "title": kr.title, "owner": kr.owner, "unit": kr.unit, "measure": kr.measure.value,
             "weight": kr.weight, "value": kr.value, "score": kr.score, "status": kr.status.value,
-            "as_of": kr.as_of.isoformat() if kr.as_of is not None else None,
+            "as_of": _iso(kr.as_of) if kr.as_of is not None else None,
             "explanation": kr.explanation.to_dict() if kr.explanation is not None else None,
             "pace": kr.pace.value, "forecast": kr.forecast, "forecast_score": kr.forecast_score}
 
