@@ -171,13 +171,12 @@ def _plain_generic(data: Any) -> Any:
 
 
 def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Observations, cycle: Period, *, before: datetime,
-              until: datetime, elapsed: float, bands: Bands, tolerance: float,
-              cycle_end: int | None = None) -> KrGrade:
+              until: datetime, elapsed: float, bands: Bands, tolerance: float, cycle_end: int) -> KrGrade:
     """One KR graded from its readings inside its objective's cycle, up to the cut-off.
 
     Readings may come unsorted; naive times are UTC. A reading without a value (nothing measured)
-    is skipped so the last good value still grades. `cycle_end` is the cycle's end in microseconds,
-    when the caller has it (an objective's KRs share it).
+    is skipped so the last good value still grades. `cycle_end` is the cycle's end in microseconds
+    (an objective's KRs share it).
     """
     # Readings before the cycle started belong to an earlier cycle: KR ids are often reused from
     # one quarter to the next, and last quarter's value must not grade this quarter's KR.
@@ -195,7 +194,7 @@ def _grade_kr(kr: KeyResult, readings: Sequence[Reading] | Observations, cycle: 
     # A trend line through done / not-done flags predicts nothing, so milestones get no forecast.
     if kind is not MeasureKind.MILESTONE:
         line = observations.line(not_before=starts_at, before=before, until=until)
-        predicted = line.value_at(micros(cycle.ends_at) if cycle_end is None else cycle_end)
+        predicted = line.value_at(cycle_end)
         predicted_score = score_of(kr, predicted)
     return KrGrade(kr.id, kr.title, kr.owner, kr.unit, kind, kr.weight, value, score,
                    bands.status(score), as_utc(reading.taken_at), explanation,
@@ -293,17 +292,11 @@ def graded_observations(catalog: Catalog, observations: Mapping[str, Observation
     `periods` as of `now`: what a store reads ahead, so each explanation is read in one batch
     rather than alone."""
     now = as_utc(now)
-
-    def chosen(subject_id: str, not_before: datetime | None, before: datetime) -> int | None:
-        found = observations.get(subject_id)
-        pick = found.last(not_before=not_before, before=before, until=now) if found is not None else None
-        return found.detail_ref(pick) if found is not None and pick is not None else None
-
     for period in periods:
         for objective, cycle in _overlapping(catalog, period):
             before = _window_end(period, cycle)
             for kr in objective.key_results:
-                if (ref := chosen(kr.id, cycle.starts_at, before)) is not None:
+                if (ref := _graded_ref(observations.get(kr.id), cycle.starts_at, before, now)) is not None:
                     yield ref
     yield from graded_kpi_observations(catalog, observations, periods, now=now)
 
@@ -314,12 +307,15 @@ def graded_kpi_observations(catalog: Catalog, observations: Mapping[str, Observa
     now = as_utc(now)
     for period in periods:
         for kpi in catalog.kpis:
-            found = observations.get(kpi.id)
-            if found is None:
-                continue
-            pick = found.last(not_before=None, before=period.ends_at, until=now)
-            if pick is not None and (ref := found.detail_ref(pick)) is not None:
+            if (ref := _graded_ref(observations.get(kpi.id), None, period.ends_at, now)) is not None:
                 yield ref
+
+
+def _graded_ref(found: Observations | None, not_before: datetime | None, before: datetime,
+                until: datetime) -> int | None:
+    """The stored observation a grade of this window takes from `found`, if any."""
+    pick = found.last(not_before=not_before, before=before, until=until) if found is not None else None
+    return found.detail_ref(pick) if found is not None and pick is not None else None
 
 
 def window_bounds(catalog: Catalog, periods: Sequence[Period]) -> list[datetime]:
