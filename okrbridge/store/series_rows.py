@@ -21,10 +21,9 @@ from typing import Any
 
 from sqlalchemy import Engine, String, Text, bindparam, cast, column, select, text, type_coerce
 
-from okrbridge.cycles import as_utc
 from okrbridge.domain import Reading
 from okrbridge.series import Series, micros
-from okrbridge.store.history_rows import _CHUNK, _explained, snapshot_table
+from okrbridge.store.history_rows import _CHUNK, Moments, _explained, snapshot_table
 
 _KINDS = 2
 """Observation refs are `row id * 2 + kind`: kind 0 is first seen (taken_at), 1 last confirmed."""
@@ -39,7 +38,7 @@ class DetailBook:
         # when a reading is made, each distinct one once
         self._rows: dict[int, Sequence[Any]] = {}
         self._readings: dict[int, Reading] = {}
-        self._moments = _Moments()
+        self._moments = Moments()
 
     def prefetch(self, refs: Iterable[int]) -> None:
         """Read the rows of these stored observations (row id * 2 + kind) not yet read, in chunks."""
@@ -77,44 +76,18 @@ class DetailBook:
 
 def detail_columns(table: Any) -> list[Any]:
     """What explains a snapshot row, as `DetailBook.keep` takes it: id, first seen, last confirmed (times
-    as the driver gives them, each distinct one converted once; see _Moments), source kind, the
+    as the driver gives them, each distinct one converted once; see Moments), source kind, the
     explanation's JSON text, note, author."""
     return [table.c.id, type_coerce(table.c.taken_at, String), type_coerce(table.c.confirmed_at, String),
             table.c.source_kind, cast(table.c.source_detail, Text), table.c.note, table.c.author]
 
 
-class _Moments:
-    """Stored times (SQLite's text, PostgreSQL's datetimes) as aware UTC datetimes, as the store's
-    UTCDateTime gives them, each distinct one converted once: a year of hourly runs stamps its
-    readings with 8,760 instants, and `grades --nested` reads 120,000 rows' two times each."""
-
-    def __init__(self) -> None:
-        self.seen: dict[Any, datetime] = {}
-        self._isos: dict[Any, str] = {}
-
-    def __call__(self, stored: Any) -> datetime:
-        """One stored time as an aware UTC datetime (naive means UTC)."""
-        found = self.seen.get(stored)
-        if found is None:
-            found = self.seen[stored] = as_utc(datetime.fromisoformat(stored) if isinstance(stored, str)
-                                               else stored)
-        return found
-
-    def iso(self, stored: Any) -> str:
-        """One stored time's aware datetime in ISO form (what an explanation's `queried_at` holds;
-        formatting an aware datetime takes microseconds, and a year's confirmations share 8,760)."""
-        found = self._isos.get(stored)
-        if found is None:
-            found = self._isos[stored] = self(stored).isoformat()
-        return found
-
-
 class _Instants:
-    """Stored times as microseconds since the epoch, each distinct one converted once (see _Moments)."""
+    """Stored times as microseconds since the epoch, each distinct one converted once (see Moments)."""
 
     def __init__(self) -> None:
         self.seen: dict[Any, int] = {}
-        self._moments = _Moments()
+        self._moments = Moments()
 
     def __call__(self, stored: Any) -> int:
         """The microseconds since the epoch of one stored time (naive means UTC)."""
